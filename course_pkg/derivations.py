@@ -1,0 +1,586 @@
+r"""The course's derivations as data: every line a SymPy expression, every line checked.
+
+Each derivation is a :class:`Derivation`: a title, the quantity being derived, and a list of
+steps ``(expression, justification)``; :meth:`Derivation.verify` runs
+:func:`course_pkg.symbolic.check_derivation` on it and returns a
+:class:`~course_pkg.symbolic.Verdict`. In Jupyter a derivation renders as aligned LaTeX, one
+step per line with its justification. Intermediate quantities (``z^{[1]}``, ``a^{[1]}``, the errors
+``e^{[l]}``) appear as symbols for readability; their definitions are stored with the derivation and
+substituted before checking, so the check is about the fully composed expressions.
+
+What is here (stable names, used by notebooks 01–04 and verified in ``tests/test_derivations.py``):
+
+``chain_rule(functions=None, variable="x")``
+    The chain rule on a composition :math:`f_1(f_2(\dots f_n(x)))`: the derivative of the
+    composition equals the product of the local derivatives. Generic functions by default
+    (:math:`a(b(c(d(x))))`), or any SymPy functions given.
+``SIGMOID_DERIVATIVE``
+    :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`, line by line from the definition.
+``RELU_DERIVATIVE``
+    :math:`\operatorname{relu}'(z) = H(z)`, with the course's convention :math:`g'(0) = 0`.
+``scalar_network_partials()``
+    The scalar network of notebook 03 (three layers, one neuron each, weights
+    :math:`\theta_1, \theta_2, \theta_3`, biases :math:`b_1, b_2, b_3`, ReLU hidden, sigmoid output,
+    :math:`C = (\hat y - y)^2`, with :math:`z^{[1]} = \theta_1 x + b_1`,
+    :math:`z^{[2]} = \theta_2 a^{[1]} + b_2`, :math:`z^{[3]} = \theta_3 a^{[2]} + b_3`): a dict of the six
+    partials ``"theta1", "b1", "theta2", "b2", "theta3", "b3"``, each checked against SymPy's
+    derivative of the fully composed cost.
+``backprop_equations(sizes=(2, 2, 2))``
+    BP1–BP4 for a network with a generic activation ``g = sympy.Function('g')`` and a generic
+    per-example cost ``c`` of the output activations: a dict ``"BP1"`` … ``"BP4"`` of tuples of
+    derivations, one per neuron (and weight). BP2–BP4 are derived for any downstream cost (a
+    generic function of the next layer's weighted inputs), so each is a proof for that shape.
+``backprop_on_network(sizes=(2, 2, 2, 2))``
+    The four equations run backwards through a whole symbolic network (generic ``g`` and ``c``)
+    and compared, parameter by parameter, with SymPy's derivative of the fully composed cost;
+    returns a Verdict.
+
+Examples
+--------
+>>> from course_pkg import derivations
+>>> derivations.SIGMOID_DERIVATIVE.verify().ok
+True
+>>> sorted(derivations.scalar_network_partials())
+['b1', 'b2', 'b3', 'theta1', 'theta2', 'theta3']
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+
+import sympy
+
+from .symbolic import Verdict, check_derivation, equivalent, relu, sigmoid, to_latex
+
+__all__ = [
+    "Derivation",
+    "chain_rule",
+    "SIGMOID_DERIVATIVE",
+    "RELU_DERIVATIVE",
+    "scalar_network_partials",
+    "backprop_equations",
+    "backprop_on_network",
+]
+
+#: Seconds allowed per check of the course's own derivations (trusted input, may be heavy; a slow
+#: CI machine must not turn a true identity into a timeout).
+COURSE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Derivation:
+    r"""A derivation as data: steps that are SymPy expressions, each equal to the one before.
+
+    Attributes
+    ----------
+    title : str
+        A short name, e.g. ``"The derivative of the sigmoid"``.
+    quantity : str
+        LaTeX of what is derived, e.g. ``r"\frac{d\sigma}{dz}"``; the rendering writes
+        ``quantity = step_0 = step_1 = ...``.
+    steps : tuple of (sympy.Expr, str)
+        Each step and its justification (LaTeX, may be empty).
+    definitions : tuple of (sympy.Symbol, sympy.Expr)
+        Intermediate quantities, in the order they are computed (each may use the ones before);
+        they are substituted, last first, before the steps are checked.
+    note : str
+        One sentence shown under the derivation (plain text).
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> d = Derivation("Expanding a square", "(x+1)^2", ((sympy.expand((x + 1) ** 2), ""), ((x + 1) ** 2, "factor")))
+    >>> d.verify().ok
+    True
+    """
+
+    title: str
+    quantity: str
+    steps: tuple
+    definitions: tuple = ()
+    note: str = ""
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not isinstance(self.title, str) or not isinstance(self.quantity, str):
+            raise TypeError("title and quantity must be strings")
+        if len(self.steps) < 1:
+            raise ValueError("steps is empty; a derivation needs at least one step")
+        for i, step in enumerate(self.steps):
+            if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], sympy.Expr) and isinstance(step[1], str)):
+                raise TypeError(f"steps[{i}] must be a pair (sympy.Expr, str), got {step!r}")
+
+    @property
+    def expressions(self):
+        """The steps' expressions, as displayed (with intermediate symbols)."""
+        return tuple(e for e, _ in self.steps)
+
+    def expand(self, expr):
+        """Substitute the definitions into ``expr`` (last definition first)."""
+        for symbol, value in reversed(self.definitions):
+            expr = expr.xreplace({symbol: value})
+        return expr
+
+    def expanded_steps(self):
+        """The steps with every intermediate quantity replaced by its definition."""
+        return tuple(self.expand(e) for e in self.expressions)
+
+    def verify(self):
+        """Check every step against the previous one (definitions substituted).
+
+        Returns
+        -------
+        Verdict
+            ``ok`` when every step follows; ``failed_step`` otherwise. Its ``steps`` are the
+            readable steps.
+        """
+        if "verdict" not in self._cache:
+            titles = tuple(j for _, j in self.steps)
+            verdict = check_derivation(list(self.expanded_steps()), titles=titles, timeout=COURSE_TIMEOUT)
+            self._cache["verdict"] = replace(verdict, steps=self.expressions)
+        return self._cache["verdict"]
+
+    def _lines(self):
+        lines = []
+        for i, (expr, why) in enumerate(self.steps):
+            lhs = self.quantity if i == 0 else ""
+            tag = r"\quad\text{%s}" % why if why and not why.startswith("$") else (r"\quad " + why.strip("$") if why else "")
+            lines.append(rf"{lhs} &= {to_latex(expr)} {tag}")
+        return lines
+
+    def _repr_latex_(self):
+        return r"$\displaystyle \begin{aligned}" + r" \\ ".join(self._lines()) + r"\end{aligned}$"
+
+    def _repr_html_(self):
+        body = html.escape(r"\[\begin{aligned}" + r" \\ ".join(self._lines()) + r"\end{aligned}\]")
+        parts = [f'<div class="course-derivation"><strong>{html.escape(self.title)}</strong>', body]
+        if self.definitions:
+            defs = ", ".join(rf"{to_latex(s)} = {to_latex(v)}" for s, v in self.definitions)
+            parts.append("<div><small>where " + html.escape(r"\(" + defs + r"\)") + "</small></div>")
+        if self.note:
+            parts.append(f"<div><small>{html.escape(self.note)}</small></div>")
+        if "verdict" in self._cache:
+            v = self._cache["verdict"]
+            colour = "#1a7f37" if v.ok else "#b42318"
+            parts.append(f'<div style="color: {colour}">{"✓" if v.ok else "✗"} {html.escape(v.message)}</div>')
+        parts.append("</div>")
+        return "".join(parts)
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# The chain rule on compositions
+# ------------------------------------------------------------------------------------------------
+
+
+def chain_rule(functions=None, variable="x"):
+    r"""The chain rule on a composition, as a checked derivation.
+
+    .. math:: \frac{d}{dx} f_1(f_2(\cdots f_n(x))) = f_1'(u_1)\, f_2'(u_2) \cdots f_n'(x),
+              \qquad u_i = f_{i+1}(\cdots f_n(x))
+
+    Parameters
+    ----------
+    functions : sequence of callables, optional
+        The functions, outermost first; each maps a SymPy expression to one
+        (``sympy.sin``, ``sympy.exp``, ``lambda u: u**2``, ``sigmoid``...). Default: four generic
+        functions ``a, b, c, d`` (SymPy undefined functions), i.e. :math:`a(b(c(d(x))))`.
+    variable : str or sympy.Symbol, default "x"
+        The variable.
+
+    Returns
+    -------
+    Derivation
+        Steps: the derivative of the composition; the product of the local derivatives; (for
+        concrete functions) SymPy's derivative of the composition.
+
+    Raises
+    ------
+    ValueError
+        ``functions`` is empty.
+
+    Examples
+    --------
+    >>> d = chain_rule([sympy.sin, sympy.exp, lambda u: u**2])
+    >>> d.expressions[1]
+    2*x*exp(x**2)*cos(exp(x**2))
+    >>> d.verify().ok
+    True
+    """
+    x = sympy.Symbol(variable) if isinstance(variable, str) else variable
+    if not isinstance(x, sympy.Symbol):
+        raise TypeError(f"variable must be a name or a SymPy symbol, got {type(variable).__name__}")
+    if functions is None:
+        functions = [sympy.Function(name) for name in "abcd"]
+    functions = list(functions)
+    if not functions:
+        raise ValueError("functions is empty; give at least one function, outermost first")
+    inner = [x]  # inner[i] is the argument of functions[-1 - i]
+    for f in reversed(functions):
+        inner.append(f(inner[-1]))
+    composed = inner[-1]
+    t = sympy.Dummy("t")
+    factors = []
+    for i, f in enumerate(reversed(functions)):
+        u = inner[i]
+        local = sympy.diff(f(t), t)
+        factors.append(local.subs(t, u) if local.has(t) else local)
+    product = sympy.Mul(*factors)
+    steps = [
+        (sympy.Derivative(composed, x), ""),
+        (product, "chain rule: the product of the local derivatives, outermost first"),
+    ]
+    generic = any(isinstance(f, sympy.core.function.UndefinedFunction) for f in functions)
+    if not generic:
+        steps.append((sympy.diff(composed, x), "SymPy's derivative of the composition"))
+    return Derivation(
+        title="The chain rule on a composition",
+        quantity=rf"\frac{{d}}{{d{sympy.latex(x)}}} {sympy.latex(composed)}",
+        steps=tuple(steps),
+        note="Each function contributes its own derivative, evaluated at its own input.",
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Activation derivatives
+# ------------------------------------------------------------------------------------------------
+
+
+def _sigmoid_derivative():
+    z = sympy.Symbol("z")
+    u = 1 + sympy.exp(-z)  # the denominator of the sigmoid
+    one_over_u = sympy.Pow(u, -1)
+    steps = (
+        (sympy.Derivative(sigmoid(z), z), ""),
+        (sympy.Derivative(one_over_u, z), r"definition: \(\sigma(z) = (1 + e^{-z})^{-1}\)"),
+        (sympy.Mul(-sympy.Pow(u, -2), sympy.Derivative(u, z), evaluate=False), r"power rule, then the chain rule for the inside"),
+        (sympy.Mul(-sympy.Pow(u, -2), -sympy.exp(-z), evaluate=False), r"the inside \(1 + e^{-z}\) has derivative \(-e^{-z}\)"),
+        (sympy.exp(-z) / u**2, "the two minus signs cancel"),
+        (sympy.Mul(one_over_u, sympy.exp(-z) * one_over_u, evaluate=False), "split the square into two fractions"),
+        (
+            sympy.Mul(one_over_u, sympy.Add(u, -1, evaluate=False) * one_over_u, evaluate=False),
+            r"write \(e^{-z}\) as \((1 + e^{-z}) - 1\)",
+        ),
+        (sympy.Mul(one_over_u, sympy.Add(1, -one_over_u, evaluate=False), evaluate=False), "divide each term by the denominator"),
+        (sigmoid(z) * (1 - sigmoid(z)), r"recognise \(\sigma(z)\) twice"),
+    )
+    return Derivation(
+        title="The derivative of the sigmoid",
+        quantity=r"\frac{d\sigma}{dz}",
+        steps=steps,
+        note="The derivative is expressed through the sigmoid itself: backprop reuses the forward pass's σ(z).",
+    )
+
+
+def _relu_derivative():
+    z = sympy.Symbol("z")
+    steps = (
+        (sympy.Derivative(relu(z), z), ""),
+        (sympy.Piecewise((0, z < 0), (1, z > 0)), r"slope of each piece: 0 for \(z < 0\), 1 for \(z > 0\)"),
+        (sympy.Heaviside(z, 0), r"the step function, with the convention \(g'(0) = 0\) at the kink"),
+    )
+    return Derivation(
+        title="The derivative of ReLU",
+        quantity=r"\frac{d}{dz}\max(0, z)",
+        steps=steps,
+        note="At z = 0 ReLU has a kink and no derivative; the course uses g'(0) = 0, and the checker samples away from kinks.",
+    )
+
+
+SIGMOID_DERIVATIVE = _sigmoid_derivative()
+RELU_DERIVATIVE = _relu_derivative()
+
+
+# ------------------------------------------------------------------------------------------------
+# Seed 000's scalar network
+# ------------------------------------------------------------------------------------------------
+
+
+def scalar_network_partials():
+    r"""All six partial derivatives of the scalar network of notebook 03, as checked derivations.
+
+    The network: :math:`z^{[1]} = \theta_1 x + b_1`, :math:`a^{[1]} = \operatorname{relu}(z^{[1]})`,
+    :math:`z^{[2]} = \theta_2 a^{[1]} + b_2`, :math:`a^{[2]} = \operatorname{relu}(z^{[2]})`,
+    :math:`z^{[3]} = \theta_3 a^{[2]} + b_3`, :math:`\hat y = \sigma(z^{[3]})`,
+    :math:`C = (\hat y - y)^2`. The errors :math:`e^{[3]} = 2(\hat y - y)\,\sigma(z^{[3]})(1 - \sigma(z^{[3]}))`,
+    :math:`e^{[2]} = e^{[3]} \theta_3 H(z^{[2]})`, :math:`e^{[1]} = e^{[2]} \theta_2 H(z^{[1]})` are
+    reused from one partial to the next.
+
+    Returns
+    -------
+    dict of {str: Derivation}
+        Keys ``"theta1", "b1", "theta2", "b2", "theta3", "b3"``. Each derivation starts from
+        SymPy's derivative of the fully composed cost, then the chain-rule product along the
+        path, then the backprop form (an error times the layer's input).
+
+    Examples
+    --------
+    >>> partials = scalar_network_partials()
+    >>> partials["theta2"].expressions[-1]
+    a^{[1]}*e^{[2]}
+    >>> partials["theta2"].verify().ok
+    True
+    """
+    x, y = sympy.symbols("x y")
+    th = sympy.symbols("theta_1:4")
+    b = sympy.symbols("b_1:4")
+    z = sympy.symbols("z^{[1]} z^{[2]} z^{[3]}")
+    a = sympy.symbols("a^{[1]} a^{[2]}")
+    yhat = sympy.Symbol(r"\hat{y}")
+    C = sympy.Symbol("C")
+    e = sympy.symbols("e^{[1]} e^{[2]} e^{[3]}")
+    definitions = (
+        (z[0], th[0] * x + b[0]),
+        (a[0], relu(z[0])),
+        (z[1], th[1] * a[0] + b[1]),
+        (a[1], relu(z[1])),
+        (z[2], th[2] * a[1] + b[2]),
+        (yhat, sigmoid(z[2])),
+        (C, (yhat - y) ** 2),
+        (e[2], 2 * (yhat - y) * sigmoid(z[2]) * (1 - sigmoid(z[2]))),
+        (e[1], e[2] * th[2] * sympy.Heaviside(z[1])),
+        (e[0], e[1] * th[1] * sympy.Heaviside(z[0])),
+    )
+    dC_dyhat = 2 * (yhat - y)
+    dyhat_dz3 = sigmoid(z[2]) * (1 - sigmoid(z[2]))
+    H = sympy.Heaviside
+    # The local derivatives along each path, from the parameter up to the cost.
+    paths = {
+        "theta3": ([a[1]], e[2] * a[1]),
+        "b3": ([sympy.Integer(1)], e[2]),
+        "theta2": ([a[0], H(z[1]), th[2]], e[1] * a[0]),
+        "b2": ([sympy.Integer(1), H(z[1]), th[2]], e[1]),
+        "theta1": ([x, H(z[0]), th[1], H(z[1]), th[2]], e[0] * x),
+        "b1": ([sympy.Integer(1), H(z[0]), th[1], H(z[1]), th[2]], e[0]),
+    }
+    params = {"theta1": th[0], "b1": b[0], "theta2": th[1], "b2": b[1], "theta3": th[2], "b3": b[2]}
+    latex_names = {"theta1": r"\theta_1", "b1": "b_1", "theta2": r"\theta_2", "b2": "b_2", "theta3": r"\theta_3", "b3": "b_3"}
+    out = {}
+    for key in ("theta1", "b1", "theta2", "b2", "theta3", "b3"):
+        locals_, backprop_form = paths[key]
+        chain = sympy.Mul(*locals_, dyhat_dz3, dC_dyhat, evaluate=False)
+        steps = (
+            (sympy.Derivative(C, params[key]), "SymPy differentiates the fully composed cost"),
+            (chain, "chain rule along the path, from the parameter up to the cost"),
+            (backprop_form, "backprop: reuse the error of the layer"),
+        )
+        out[key] = Derivation(
+            title=f"∂C/∂{key.replace('theta', 'θ')} in the scalar network",
+            quantity=rf"\frac{{\partial C}}{{\partial {latex_names[key]}}}",
+            steps=steps,
+            definitions=definitions,
+            note="H is the Heaviside step, the derivative of ReLU away from its kink.",
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# The four equations of backpropagation
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_sizes(sizes, minimum_layers):
+    if not isinstance(sizes, (tuple, list)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        raise TypeError(f"sizes must be a tuple of ints (neurons per layer, inputs first), got {sizes!r}")
+    if len(sizes) < minimum_layers + 1:
+        raise ValueError(f"sizes has {len(sizes)} entries; need at least {minimum_layers + 1} (inputs and {minimum_layers} layers)")
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"sizes must be positive, got {sizes!r}")
+    if any(n > 4 for n in sizes):
+        raise ValueError(f"sizes is {sizes!r}; at most 4 neurons per layer keep the symbolic check fast")
+
+
+def _sym(name, l, *idx):
+    return sympy.Symbol(rf"{name}^{{[{l}]}}_{{{''.join(str(i) for i in idx)}}}")
+
+
+def backprop_equations(sizes=(2, 2, 2)):
+    r"""BP1–BP4 derived for each neuron of a network with a generic activation :math:`g`.
+
+    .. math::
+        e_j^{[L]} = \frac{\partial c}{\partial a_j^{[L]}}\, g'(z_j^{[L]}) \quad\text{(BP1)},\qquad
+        e_j^{[l]} = \Big(\sum_k w_{kj}^{[l+1]} e_k^{[l+1]}\Big)\, g'(z_j^{[l]}) \quad\text{(BP2)},
+
+        \frac{\partial c}{\partial b_j^{[l]}} = e_j^{[l]} \quad\text{(BP3)},\qquad
+        \frac{\partial c}{\partial w_{jk}^{[l]}} = a_k^{[l-1]}\, e_j^{[l]} \quad\text{(BP4)}.
+
+    The cost :math:`c` is a generic function of the output activations (BP1), and of the next
+    layer's weighted inputs :math:`z^{[l+1]}` (BP2) or of this layer's :math:`z^{[l]}` (BP3, BP4),
+    so every identity is proved for any cost and any activation on this shape.
+
+    Parameters
+    ----------
+    sizes : tuple of int, default (2, 2, 2)
+        Neurons per layer, inputs first: ``(n_0, n_1, ..., n_L)``; at least two layers, at most 4
+        neurons per layer.
+
+    Returns
+    -------
+    dict of {str: tuple of Derivation}
+        ``"BP1"``: one per output neuron j; ``"BP2"``: one per neuron j of layer L-1;
+        ``"BP3"``: one per neuron j of layer L; ``"BP4"``: one per weight :math:`w_{jk}^{[L]}`.
+
+    Examples
+    --------
+    >>> eqs = backprop_equations()
+    >>> len(eqs["BP1"]), len(eqs["BP4"])
+    (2, 4)
+    >>> eqs["BP2"][0].verify().ok
+    True
+    """
+    _check_sizes(sizes, 2)
+    L = len(sizes) - 1
+    n_L, n_prev = sizes[L], sizes[L - 1]
+    g = sympy.Function("g")
+    c = sympy.Function("c")
+    z_L = [_sym("z", L, j) for j in range(1, n_L + 1)]
+    a_L = [_sym("a", L, j) for j in range(1, n_L + 1)]
+    out = {}
+
+    # BP1: c as a function of z^[L] through a^[L] = g(z^[L]).
+    bp1 = []
+    for j in range(n_L):
+        cost_of_z = c(*[g(zz) for zz in z_L])
+        dc_da = sympy.Subs(sympy.Derivative(c(*a_L), a_L[j]), tuple(a_L), tuple(g(zz) for zz in z_L))
+        steps = (
+            (sympy.Derivative(cost_of_z, z_L[j]), rf"definition: \(e_{j + 1}^{{[{L}]}} = \partial c / \partial z_{j + 1}^{{[{L}]}}\)"),
+            (dc_da * sympy.Derivative(g(z_L[j]), z_L[j]), rf"chain rule through \(a_{j + 1}^{{[{L}]}} = g(z_{j + 1}^{{[{L}]}})\)"),
+        )
+        bp1.append(Derivation(title=f"BP1 for output neuron {j + 1}", quantity=rf"e_{j + 1}^{{[{L}]}}", steps=steps,
+                              note="Only a_j depends on z_j, so a single term survives."))
+    out["BP1"] = tuple(bp1)
+
+    # BP2: e^[l] from e^[l+1], l = L - 1; downstream cost C_next is a generic function of z^[l+1].
+    l = L - 1
+    n_l, n_next = sizes[l], sizes[l + 1]
+    z_l = [_sym("z", l, j) for j in range(1, n_l + 1)]
+    u = [_sym("u", l + 1, k) for k in range(1, n_next + 1)]  # stand-ins for z^[l+1]
+    w_next = [[_sym("w", l + 1, k, j) for j in range(1, n_l + 1)] for k in range(1, n_next + 1)]
+    b_next = [_sym("b", l + 1, k) for k in range(1, n_next + 1)]
+    c_next = sympy.Function(f"c_{l + 1}")
+    z_next_of = [sum(w_next[k][j] * g(z_l[j]) for j in range(n_l)) + b_next[k] for k in range(n_next)]
+    e_next = [sympy.Subs(sympy.Derivative(c_next(*u), u[k]), tuple(u), tuple(z_next_of)) for k in range(n_next)]
+    bp2 = []
+    for j in range(n_l):
+        through = sum(
+            e_next[k] * sympy.Derivative(z_next_of[k], z_l[j]) for k in range(n_next)
+        )
+        steps = (
+            (sympy.Derivative(c_next(*z_next_of), z_l[j]), rf"definition, with \(c\) seen as a function of \(z^{{[{l + 1}]}}\)"),
+            (through, rf"chain rule: \(z_j^{{[{l}]}}\) reaches the cost through every \(z_k^{{[{l + 1}]}}\)"),
+            (sum(w_next[k][j] * e_next[k] for k in range(n_next)) * sympy.Derivative(g(z_l[j]), z_l[j]),
+             rf"\(\partial z_k^{{[{l + 1}]}} / \partial z_j^{{[{l}]}} = w_{{kj}}^{{[{l + 1}]}} g'(z_j^{{[{l}]}})\)"),
+        )
+        bp2.append(Derivation(title=f"BP2 for neuron {j + 1} of layer {l}", quantity=rf"e_{j + 1}^{{[{l}]}}", steps=steps,
+                              note="The errors of layer l+1 flow back through the transposed weights, scaled by g'."))
+    out["BP2"] = tuple(bp2)
+
+    # BP3, BP4 at layer L: c as a generic function of z^[L], with z^[L] = W a^[L-1] + b.
+    c_L = sympy.Function(f"c_{L}")
+    v = [_sym("u", L, j) for j in range(1, n_L + 1)]
+    w_L = [[_sym("w", L, j, k) for k in range(1, n_prev + 1)] for j in range(1, n_L + 1)]
+    b_L = [_sym("b", L, j) for j in range(1, n_L + 1)]
+    a_prev = [_sym("a", L - 1, k) for k in range(1, n_prev + 1)]
+    z_of = [sum(w_L[j][k] * a_prev[k] for k in range(n_prev)) + b_L[j] for j in range(n_L)]
+    e_L = [sympy.Subs(sympy.Derivative(c_L(*v), v[j]), tuple(v), tuple(z_of)) for j in range(n_L)]
+    bp3, bp4 = [], []
+    for j in range(n_L):
+        steps = (
+            (sympy.Derivative(c_L(*z_of), b_L[j]), rf"the cost through \(z^{{[{L}]}}\)"),
+            (e_L[j] * sympy.Derivative(z_of[j], b_L[j]), rf"chain rule: only \(z_{j + 1}^{{[{L}]}}\) contains \(b_{j + 1}^{{[{L}]}}\)"),
+            (e_L[j], rf"\(\partial z_j / \partial b_j = 1\), and the rest is \(e_j^{{[{L}]}}\)"),
+        )
+        bp3.append(Derivation(title=f"BP3 for the bias of neuron {j + 1} of layer {L}",
+                              quantity=rf"\frac{{\partial c}}{{\partial b_{j + 1}^{{[{L}]}}}}", steps=steps))
+        for k in range(n_prev):
+            steps = (
+                (sympy.Derivative(c_L(*z_of), w_L[j][k]), rf"the cost through \(z^{{[{L}]}}\)"),
+                (e_L[j] * sympy.Derivative(z_of[j], w_L[j][k]), rf"chain rule: only \(z_{j + 1}^{{[{L}]}}\) contains this weight"),
+                (a_prev[k] * e_L[j], rf"\(\partial z_j / \partial w_{{jk}} = a_k^{{[{L - 1}]}}\)"),
+            )
+            bp4.append(Derivation(title=f"BP4 for the weight w_{j + 1}{k + 1} of layer {L}",
+                                  quantity=rf"\frac{{\partial c}}{{\partial w_{{{j + 1}{k + 1}}}^{{[{L}]}}}}", steps=steps))
+    out["BP3"] = tuple(bp3)
+    out["BP4"] = tuple(bp4)
+    return out
+
+
+def backprop_on_network(sizes=(2, 2, 2, 2)):
+    r"""Run BP1–BP4 through a whole symbolic network and compare with SymPy's derivatives.
+
+    The network has generic activation ``g = sympy.Function('g')`` in every layer and a generic
+    per-example cost ``c(a_1^{[L]}, ..., a_n^{[L]})``. The errors are computed backwards with BP1
+    and BP2, the gradients with BP3 and BP4, and each gradient is checked equal to SymPy's
+    derivative of the fully composed cost with respect to that parameter.
+
+    Parameters
+    ----------
+    sizes : tuple of int, default (2, 2, 2, 2)
+        Neurons per layer, inputs first (at least one layer, at most 4 neurons per layer).
+
+    Returns
+    -------
+    Verdict
+        ``ok`` when every weight and bias agrees; otherwise the message names the first parameter
+        that does not.
+
+    Examples
+    --------
+    >>> backprop_on_network((2, 2, 2)).ok
+    True
+    """
+    _check_sizes(sizes, 1)
+    L = len(sizes) - 1
+    g = sympy.Function("g")
+    c = sympy.Function("c")
+    x = [sympy.Symbol(f"x_{k}") for k in range(1, sizes[0] + 1)]
+    W = {l: [[_sym("w", l, j, k) for k in range(1, sizes[l - 1] + 1)] for j in range(1, sizes[l] + 1)] for l in range(1, L + 1)}
+    B = {l: [_sym("b", l, j) for j in range(1, sizes[l] + 1)] for l in range(1, L + 1)}
+    # Forward pass, fully composed.
+    A = {0: x}
+    Z = {}
+    for l in range(1, L + 1):
+        Z[l] = [sum(W[l][j][k] * A[l - 1][k] for k in range(sizes[l - 1])) + B[l][j] for j in range(sizes[l])]
+        A[l] = [g(zz) for zz in Z[l]]
+    cost = c(*A[L])
+    t = sympy.Dummy("t")
+
+    def g_prime(arg):
+        return sympy.Subs(sympy.Derivative(g(t), t), t, arg)
+
+    # Backward pass with the four equations.
+    E = {}
+    outs = [sympy.Dummy(f"o{j}") for j in range(sizes[L])]
+    E[L] = [
+        sympy.Subs(sympy.Derivative(c(*outs), outs[j]), tuple(outs), tuple(A[L])) * g_prime(Z[L][j])  # BP1
+        for j in range(sizes[L])
+    ]
+    for l in range(L - 1, 0, -1):
+        E[l] = [
+            sum(W[l + 1][k][j] * E[l + 1][k] for k in range(sizes[l + 1])) * g_prime(Z[l][j])  # BP2
+            for j in range(sizes[l])
+        ]
+    for l in range(1, L + 1):
+        for j in range(sizes[l]):
+            checks = [(B[l][j], E[l][j])]  # BP3
+            checks += [(W[l][j][k], A[l - 1][k] * E[l][j]) for k in range(sizes[l - 1])]  # BP4
+            for param, backprop in checks:
+                verdict = equivalent(backprop, sympy.diff(cost, param), timeout=COURSE_TIMEOUT)
+                if not verdict.ok:
+                    return Verdict(
+                        ok=False,
+                        kind=verdict.kind,
+                        parsed=backprop,
+                        message=f"Backprop's gradient for {param} disagrees with SymPy's: {verdict.message}",
+                    )
+    count = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, L + 1))
+    return Verdict(
+        ok=True,
+        kind="equivalent",
+        message=(
+            f"BP1–BP4 give SymPy's derivative of the fully composed cost for all {count} weights and "
+            f"biases of a {'-'.join(map(str, sizes))} network with generic activation g and generic cost c."
+        ),
+    )

@@ -1,0 +1,605 @@
+r"""Reading a learner's answer safely: text in, SymPy expression out, nothing executed.
+
+:func:`parse_answer` never calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``. The text is
+tokenised by Python's own parser (``ast.parse(text, mode="eval")``), which only builds a syntax
+tree and runs nothing; the tree is then walked node by node against a whitelist and the SymPy
+expression is built by hand. Anything outside the whitelist raises :class:`AnswerFormatError`
+with a message that points at the offending part.
+
+What a learner may write
+------------------------
+* numbers (``2``, ``0.5``, ``1e-9``; a decimal is taken at its exact value, ``0.1`` is
+  :math:`1/10`), names of variables, ``+ - * / **`` and unary minus;
+* ``^`` for power, the Unicode minus ``−``, ``·``, ``×`` and ``⋅`` for multiplication, ``÷`` for
+  division, ``²`` and ``³`` as exponents;
+* implicit multiplication where it cannot be misread: ``2z``, ``2(z + 1)``,
+  ``σ(z)(1 − σ(z))``, ``(a - y)z``, ``z(1 - z)`` when ``z`` is a variable;
+* the functions ``exp log sqrt sin cos tan sinh cosh tanh Abs Max Min Heaviside sigmoid σ relu``
+  (``abs``, ``max``, ``min`` and ``H`` are accepted spellings) and the constant ``pi`` (``π``).
+
+The name ``e``
+--------------
+In the course's notation :math:`e_j^{[l]}` is the error of a neuron, so ``e`` is ambiguous. The
+rule: ``e`` is a variable when it is one of the variables (given in ``variables``, or a free
+symbol of the expected answer); otherwise ``e`` is Euler's number, so ``1/(1 + e^(-z))`` reads as
+the sigmoid. ``E`` is never Euler's number: it is an ordinary name.
+
+Limits
+------
+At most :data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels of nesting, integer exponents up
+to :data:`MAX_INT_EXPONENT` in size, numbers up to :data:`MAX_NUMBER_BITS` bits, and towers of
+powers (including ``exp``) at most :data:`MAX_TOWER` high.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextvars
+import math
+import re
+import unicodedata
+from fractions import Fraction
+
+import sympy
+
+__all__ = [
+    "AnswerFormatError",
+    "parse_answer",
+    "sigmoid",
+    "relu",
+    "ALLOWED_FUNCTIONS",
+    "MAX_LENGTH",
+    "MAX_DEPTH",
+    "MAX_INT_EXPONENT",
+    "MAX_NUMBER_BITS",
+    "MAX_TOWER",
+]
+
+#: Longest answer accepted, in characters.
+MAX_LENGTH = 2000
+#: Deepest nesting of the syntax tree (a flat sum or product counts as one level).
+MAX_DEPTH = 60
+#: Largest integer exponent accepted in absolute value (``z**1000`` is fine, ``z**10000`` not).
+MAX_INT_EXPONENT = 1000
+#: Largest exact number, in bits, that a power of numbers may produce (about 3000 digits).
+MAX_NUMBER_BITS = 10_000
+#: Highest tower of powers: ``z**z**z`` (3) is accepted, ``z**z**z**z`` is not; ``exp`` counts.
+MAX_TOWER = 3
+#: Largest decimal exponent of a number literal (``1e300`` is fine, ``1e400`` not).
+MAX_LITERAL_EXPONENT = 300
+
+
+class AnswerFormatError(ValueError):
+    """The answer is not an expression the checker can read; the message says where and why.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_answer("open('x')")
+    ... except AnswerFormatError as err:
+    ...     print(str(err).split(";")[0])
+    `open` is not a function this checker knows
+    """
+
+
+class sigmoid(sympy.Function):
+    r"""The logistic sigmoid as a SymPy function, :math:`\sigma(z) = \frac{1}{1 + e^{-z}}`.
+
+    It differentiates to :math:`\sigma(z)\,(1 - \sigma(z))`, rewrites to its definition with
+    ``.rewrite(sympy.exp)`` and prints as :math:`\sigma(z)` in LaTeX.
+
+    Parameters
+    ----------
+    z : sympy.Expr
+        The argument (a scalar expression).
+
+    Examples
+    --------
+    >>> z = sympy.Symbol("z")
+    >>> sympy.diff(sigmoid(z), z)
+    (1 - sigmoid(z))*sigmoid(z)
+    >>> sigmoid(z).rewrite(sympy.exp)
+    1/(1 + exp(-z))
+    >>> sigmoid(0)
+    1/2
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_zero:
+            return sympy.S.Half
+        return None
+
+    def fdiff(self, argindex=1):
+        if argindex != 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        s = self.func(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, z, **kwargs):
+        return 1 / (1 + sympy.exp(-z))
+
+    _eval_rewrite_as_tractable = _eval_rewrite_as_exp
+
+    def _eval_rewrite_as_tanh(self, z, **kwargs):
+        return (sympy.tanh(z / 2) + 1) / 2
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sympy.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer, exp=None):
+        inner = printer._print(self.args[0])
+        tex = r"\sigma\left(%s\right)" % inner
+        return tex if exp is None else r"\sigma^{%s}\left(%s\right)" % (exp, inner)
+
+
+def relu(z):
+    r"""ReLU as a SymPy expression, :math:`\operatorname{relu}(z) = \max(0, z)`.
+
+    Parameters
+    ----------
+    z : sympy.Expr or number
+        The argument.
+
+    Returns
+    -------
+    sympy.Expr
+        ``Max(0, z)``.
+
+    Examples
+    --------
+    >>> z = sympy.Symbol("z")
+    >>> relu(z)
+    Max(0, z)
+    >>> sympy.diff(relu(z), z)
+    Heaviside(z)
+    """
+    return sympy.Max(0, sympy.sympify(z))
+
+
+def _heaviside(z):
+    return sympy.Heaviside(z)
+
+
+# name -> (builder, minimum number of arguments, maximum number of arguments)
+_FUNCTIONS = {
+    "exp": (sympy.exp, 1, 1),
+    "log": (sympy.log, 1, 2),
+    "ln": (sympy.log, 1, 1),
+    "sqrt": (sympy.sqrt, 1, 1),
+    "sin": (sympy.sin, 1, 1),
+    "cos": (sympy.cos, 1, 1),
+    "tan": (sympy.tan, 1, 1),
+    "sinh": (sympy.sinh, 1, 1),
+    "cosh": (sympy.cosh, 1, 1),
+    "tanh": (sympy.tanh, 1, 1),
+    "Abs": (sympy.Abs, 1, 1),
+    "abs": (sympy.Abs, 1, 1),
+    "Max": (sympy.Max, 2, 20),
+    "max": (sympy.Max, 2, 20),
+    "Min": (sympy.Min, 2, 20),
+    "min": (sympy.Min, 2, 20),
+    "Heaviside": (_heaviside, 1, 1),
+    "H": (_heaviside, 1, 1),
+    "sigmoid": (sigmoid, 1, 1),
+    "σ": (sigmoid, 1, 1),
+    "relu": (relu, 1, 1),
+    "ReLU": (relu, 1, 1),
+}
+
+#: The functions a learner may call (the spellings accepted, in a stable order).
+ALLOWED_FUNCTIONS = tuple(_FUNCTIONS)
+
+_ALLOWED_LIST = "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ), relu"
+
+# Names learners reach for that the checker deliberately refuses, with the reason.
+_REFUSED = {
+    "diff": "the checker wants the derivative itself, worked out by you, not a call to `diff`",
+    "Derivative": "the checker wants the derivative itself, worked out by you, not `Derivative`",
+    "integrate": "integrals are not part of these answers",
+    "Integral": "integrals are not part of these answers",
+    "simplify": "write the expression itself; the checker accepts every equivalent form",
+    "factorial": "`factorial` is not needed in these answers",
+    "lambda": "lambdas are not allowed",
+}
+
+_CONSTANTS = {"pi": sympy.pi, "π": sympy.pi}
+
+_TRANSLATIONS = {
+    "\u2212": "-",  # minus sign
+    "\u2013": "-",  # en dash, often pasted for minus
+    "\u00b7": "*",  # middle dot
+    "\u22c5": "*",  # dot operator
+    "\u00d7": "*",  # multiplication sign
+    "\u2217": "*",  # asterisk operator
+    "\u00f7": "/",  # division sign
+    "\u00b2": "**2",
+    "\u00b3": "**3",
+    "^": "**",
+}
+
+_NAME_CHAR = r"[^\W\d]"  # a letter (Unicode) or underscore
+# A number literal directly followed by a letter or an opening parenthesis: 2z, 2(z+1), 0.5exp(z).
+_IMPLICIT_AFTER_NUMBER = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)(?![eE][+-]?\d)(?=\s*(?:"
+    + _NAME_CHAR
+    + r"|\())"
+)
+# A closing parenthesis directly followed by a letter, a digit or an opening parenthesis.
+_IMPLICIT_AFTER_PAREN = re.compile(r"\)(?=\s*(?:\w|\())")
+
+
+# Whether the learner wrote powers with ^ (then snippets in messages use ^ too).
+_CARET_STYLE = contextvars.ContextVar("caret_style", default=False)
+
+
+def _normalise_name(name):
+    return unicodedata.normalize("NFKC", name)
+
+
+def _variable_map(variables):
+    """Map a normalised name to the SymPy symbol it stands for."""
+    if variables is None:
+        return None
+    if isinstance(variables, (str, sympy.Basic)):
+        variables = [variables]
+    try:
+        items = list(variables)
+    except TypeError:
+        raise TypeError(
+            f"variables must be a list of names or SymPy symbols, got {type(variables).__name__}"
+        ) from None
+    mapping = {}
+    for item in items:
+        if isinstance(item, sympy.Symbol):
+            mapping[_normalise_name(item.name)] = item
+        elif isinstance(item, str):
+            name = _normalise_name(item.strip())
+            if not name.isidentifier():
+                raise ValueError(
+                    f"variables contains {item!r}, which is not a name; expected names such as 'z' or 'theta1'"
+                )
+            mapping[name] = sympy.Symbol(name)
+        else:
+            raise TypeError(
+                f"variables must contain names (str) or SymPy symbols, got {type(item).__name__} ({item!r})"
+            )
+    return mapping
+
+
+def _preprocess(text):
+    for old, new in _TRANSLATIONS.items():
+        text = text.replace(old, new)
+    text = _IMPLICIT_AFTER_NUMBER.sub(r"\1*", text)
+    text = _IMPLICIT_AFTER_PAREN.sub(")*", text)
+    return text.strip()
+
+
+def _snippet(source, node, limit=40):
+    try:
+        seg = ast.get_source_segment(source, node)
+        if seg and _CARET_STYLE.get():
+            seg = seg.replace("**", "^")
+    except Exception:  # pragma: no cover - defensive: positions always exist for parsed nodes
+        seg = None
+    if not seg:
+        seg = type(node).__name__
+    seg = " ".join(seg.split())
+    return seg if len(seg) <= limit else seg[: limit - 1] + "…"
+
+
+def _max_paren_depth(text):
+    depth = best = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return best
+
+
+def _explain_syntax_error(text, err):
+    if re.search(r"(?<![<>=!])=(?!=)", text):
+        return "`=` is not allowed: write only the expression, without `... =`"
+    if "==" in text or "<" in text or ">" in text or "!=" in text:
+        return "comparisons (`==`, `<`, `>`) are not allowed: write only the expression"
+    if not text.strip():
+        return "the answer is empty: write an expression such as `sigmoid(z)*(1 - sigmoid(z))`"
+    col = (err.offset or 1) - 1
+    near = text[max(0, col - 10) : col + 10].strip()
+    hint = ""
+    if text.count("(") != text.count(")"):
+        hint = f" (there are {text.count('(')} `(` but {text.count(')')} `)`)"
+    elif re.search(r"\w\s+\w", text):
+        hint = " (is a `*` missing between two names?)"
+    return f"could not read the expression near `{near}`{hint}"
+
+
+class _Builder:
+    """Walk a syntax tree against the whitelist, building the SymPy expression."""
+
+    def __init__(self, source, variables, allow_unknown):
+        self.source = source
+        self.variables = variables
+        self.allow_unknown = allow_unknown
+        self.unknown = {}
+
+    def fail(self, node, message):
+        raise AnswerFormatError(message)
+
+    # names -----------------------------------------------------------------------------------
+    def name(self, node):
+        name = _normalise_name(node.id)
+        if name.startswith("_"):
+            self.fail(node, f"names starting with `_` are not allowed (`{name}`)")
+        if self.variables is not None and name in self.variables:
+            return self.variables[name]
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        if name == "e":
+            return sympy.E
+        if name in _FUNCTIONS:
+            self.fail(node, f"`{name}` is a function: call it with an argument, as in `{name}(z)`")
+        if name in _REFUSED:
+            self.fail(node, f"`{name}` is not allowed: {_REFUSED[name]}")
+        if self.variables is not None and not self.allow_unknown:
+            known = ", ".join(sorted(self.variables)) or "none"
+            self.fail(node, f"`{name}` is not a variable of this question; the variables are: {known}")
+        if name not in self.unknown:
+            self.unknown[name] = sympy.Symbol(name)
+        return self.unknown[name]
+
+    # numbers ---------------------------------------------------------------------------------
+    def number(self, node):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "text" if isinstance(value, (str, bytes)) else type(value).__name__
+            self.fail(node, f"only numbers and expressions are allowed, not {kind} (`{_snippet(self.source, node)}`)")
+        if isinstance(value, int):
+            if value.bit_length() > MAX_NUMBER_BITS:
+                self.fail(node, "this number is too large for the checker")
+            return sympy.Integer(value)
+        literal = ast.get_source_segment(self.source, node) or repr(value)
+        literal = literal.replace("_", "")
+        match = re.fullmatch(r"[0-9.]+(?:[eE]([+-]?\d+))?", literal)
+        if match is None:  # pragma: no cover - Python only produces such float literals
+            self.fail(node, f"could not read the number `{literal}`")
+        if match.group(1) is not None and abs(int(match.group(1))) > MAX_LITERAL_EXPONENT:
+            self.fail(node, f"the number `{literal}` is too large or too small for the checker")
+        return sympy.Rational(Fraction(literal))
+
+    # the walk --------------------------------------------------------------------------------
+    def build(self, node, depth=0, tower=0):
+        if depth > MAX_DEPTH:
+            raise AnswerFormatError(
+                f"the expression is nested too deeply (more than {MAX_DEPTH} levels); simplify it a little"
+            )
+        if isinstance(node, ast.Expression):
+            return self.build(node.body, depth, tower)
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.build(node.operand, depth + 1, tower)
+            if isinstance(node.op, ast.UAdd):
+                return self.build(node.operand, depth + 1, tower)
+            self.fail(node, f"the operator in `{_snippet(self.source, node)}` is not allowed; use + - * / ^")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, depth, tower)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth, tower)
+        self.fail(node, self.describe(_innermost(node)))
+
+    def describe(self, node):
+        snippet = _snippet(self.source, node)
+        if isinstance(node, ast.Attribute):
+            return f"attribute access (`.{node.attr}` in `{snippet}`) is not allowed"
+        if isinstance(node, ast.Subscript):
+            return f"indexing (`{snippet}`) is not allowed; write names such as `a1` instead of `a[1]`"
+        if isinstance(node, ast.Lambda):
+            return "lambdas are not allowed: write only the expression"
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return f"comprehensions (`{snippet}`) are not allowed"
+        if isinstance(node, ast.Compare):
+            return f"comparisons (`{snippet}`) are not allowed: write only the expression"
+        if isinstance(node, (ast.BoolOp,)):
+            return f"`and` / `or` (`{snippet}`) are not allowed"
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+            return f"`{snippet}` is a collection, not a single expression (is there a stray comma?)"
+        if isinstance(node, ast.IfExp):
+            return "`... if ... else ...` is not allowed; use Heaviside or Max for a case split"
+        if isinstance(node, ast.NamedExpr):
+            return "`:=` is not allowed: write only the expression"
+        if isinstance(node, (ast.JoinedStr, ast.FormattedValue)):
+            return "text (f-strings) is not allowed"
+        if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.Starred)):
+            return f"`{snippet}` is not allowed"
+        return f"`{snippet}` is not allowed in an answer"
+
+    def binop(self, node, depth, tower):
+        op = node.op
+        if isinstance(op, (ast.Add, ast.Sub)):
+            # Flatten a left-leaning chain a + b - c + ... so long sums do not count as depth.
+            terms, cur = [], node
+            while isinstance(cur, ast.BinOp) and isinstance(cur.op, (ast.Add, ast.Sub)):
+                terms.append((cur.op, cur.right))
+                cur = cur.left
+            out = [self.build(cur, depth + 1, tower)]
+            for sub_op, right in reversed(terms):
+                term = self.build(right, depth + 1, tower)
+                out.append(term if isinstance(sub_op, ast.Add) else -term)
+            return sympy.Add(*out)
+        if isinstance(op, (ast.Mult, ast.Div)):
+            factors, cur = [], node
+            while isinstance(cur, ast.BinOp) and isinstance(cur.op, (ast.Mult, ast.Div)):
+                factors.append((cur.op, cur.right))
+                cur = cur.left
+            out = [self.build(cur, depth + 1, tower)]
+            for sub_op, right in reversed(factors):
+                factor = self.build(right, depth + 1, tower)
+                if isinstance(sub_op, ast.Div):
+                    if factor.is_zero:
+                        self.fail(right, f"division by zero in `{_snippet(self.source, node)}`")
+                    factor = 1 / factor
+                out.append(factor)
+            return sympy.Mul(*out)
+        if isinstance(op, ast.Pow):
+            return self.power(node, depth, tower)
+        symbol = {ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@"}.get(type(op), "this operator")
+        self.fail(node, f"`{symbol}` is not allowed here; use + - * / and ^ (or **) for powers")
+
+    def power(self, node, depth, tower):
+        # `tower` counts the exponent positions above this node: a power here is a tower of
+        # height tower + 2 (its base, then tower + 1 exponents).
+        if tower + 2 > MAX_TOWER:
+            self.fail(node, f"this tower of powers is too high (more than {MAX_TOWER} levels): `{_snippet(self.source, node)}`")
+        base = self.build(node.left, depth + 1, tower)
+        exponent = self.build(node.right, depth + 1, tower + 1)
+        if exponent.is_Integer and abs(int(exponent)) > MAX_INT_EXPONENT:
+            self.fail(node.right, f"the exponent `{_snippet(self.source, node.right)}` is too large (at most {MAX_INT_EXPONENT} in size)")
+        if exponent.is_Rational and exponent.q > MAX_INT_EXPONENT:
+            self.fail(node.right, f"the exponent `{_snippet(self.source, node.right)}` has too large a denominator")
+        if base.is_Rational and exponent.is_Rational and not base.is_zero:
+            bits = max(abs(base.p).bit_length(), abs(base.q).bit_length())
+            if bits * abs(exponent.p) > MAX_NUMBER_BITS:
+                self.fail(node, f"`{_snippet(self.source, node)}` is too large a number for the checker")
+        if base.is_zero and exponent.is_negative:
+            self.fail(node, f"division by zero in `{_snippet(self.source, node)}`")
+        return sympy.Pow(base, exponent)
+
+    def call(self, node, depth, tower):
+        func = node.func
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            self.fail(node, f"keyword or starred arguments are not allowed (`{_snippet(self.source, node)}`)")
+        if isinstance(func, ast.Name):
+            name = _normalise_name(func.id)
+            is_variable = self.variables is not None and name in self.variables
+            if name in _FUNCTIONS and not is_variable:
+                builder, lo, hi = _FUNCTIONS[name]
+                if not lo <= len(node.args) <= hi:
+                    want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+                    self.fail(node, f"`{name}` takes {want} argument(s), got {len(node.args)} in `{_snippet(self.source, node)}`")
+                inner_tower = tower + 1 if builder is sympy.exp else tower
+                if builder is sympy.exp and tower + 2 > MAX_TOWER:
+                    self.fail(node, f"this tower of exponentials is too high (more than {MAX_TOWER} levels): `{_snippet(self.source, node)}`")
+                args = [self.build(a, depth + 1, inner_tower) for a in node.args]
+                return builder(*args)
+            if name.startswith("_"):
+                self.fail(func, f"names starting with `_` are not allowed (`{name}`)")
+            if name in _REFUSED:
+                self.fail(func, f"`{name}` is not allowed: {_REFUSED[name]}")
+            if not (is_variable or name in _CONSTANTS or name == "e"):
+                self.fail(
+                    func,
+                    f"`{name}` is not a function this checker knows; allowed: {_ALLOWED_LIST}"
+                    + ("" if len(node.args) != 1 else f" (for a product write `{name}*(...)`)"),
+                )
+        if not isinstance(func, (ast.Name, ast.Constant, ast.Call, ast.BinOp, ast.UnaryOp)):
+            self.fail(func, self.describe(_innermost(func)))
+        # Implicit multiplication: z(1 - z), σ(z)(1 - σ(z)), 2(z + 1).
+        if len(node.args) != 1:
+            self.fail(node, f"`{_snippet(self.source, node)}` looks like a call but is not a known function")
+        left = self.build(func, depth + 1, tower)
+        right = self.build(node.args[0], depth + 1, tower)
+        return sympy.Mul(left, right)
+
+
+def _innermost(node):
+    """The first offending link of a chain such as ``().__class__.__bases__[0].__subclasses__``."""
+    found = node
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            found = node
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return found
+
+
+def _parse(text, variables=None, allow_unknown=True, argname="text"):
+    """Parse with a resolved variable map; return (expr, names of unknown symbols)."""
+    if not isinstance(text, str):
+        raise TypeError(f"{argname} must be a string (the answer as typed), got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise AnswerFormatError(
+            f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
+        )
+    source = _preprocess(text)
+    if not source:
+        raise AnswerFormatError("the answer is empty: write an expression such as `sigmoid(z)*(1 - sigmoid(z))`")
+    if _max_paren_depth(source) > MAX_DEPTH:
+        raise AnswerFormatError(
+            f"the expression is nested too deeply (more than {MAX_DEPTH} levels of brackets)"
+        )
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as err:
+        raise AnswerFormatError(_explain_syntax_error(source, err)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise AnswerFormatError("the expression is too complex to read") from None
+    builder = _Builder(source, variables, allow_unknown)
+    token = _CARET_STYLE.set("^" in text and "**" not in text)
+    try:
+        expr = builder.build(tree)
+    except RecursionError:
+        raise AnswerFormatError("the expression is nested too deeply") from None
+    finally:
+        _CARET_STYLE.reset(token)
+    if not isinstance(expr, sympy.Expr):  # pragma: no cover - the whitelist only builds Expr
+        raise AnswerFormatError("the answer is not a single expression")
+    if expr.has(sympy.zoo, sympy.nan):
+        raise AnswerFormatError("the expression is undefined (it divides by zero)")
+    return expr, set(builder.unknown)
+
+
+def parse_answer(text, variables=None):
+    r"""Read a typed answer as a SymPy expression, without executing it.
+
+    Parameters
+    ----------
+    text : str
+        The answer as typed, e.g. ``"σ(z)(1 − σ(z))"`` or ``"2*(a3 - y)*sigmoid(z3)^2"``. At most
+        :data:`MAX_LENGTH` characters.
+    variables : list of str or sympy.Symbol, optional
+        The names the answer may use. A name in the text is matched to a symbol by name, and the
+        symbol given here is used (so its assumptions are kept). ``None`` accepts any name
+        (each becomes a plain ``sympy.Symbol``).
+
+    Returns
+    -------
+    sympy.Expr
+        The expression as understood, e.g. :math:`\sigma(z)\,(1 - \sigma(z))`.
+
+    Raises
+    ------
+    AnswerFormatError
+        The text is empty, too long, not an expression, or uses anything outside the whitelist;
+        the message points at the part that could not be accepted.
+    TypeError
+        ``text`` is not a string, or ``variables`` is not a list of names or symbols.
+
+    Examples
+    --------
+    >>> parse_answer("σ(z)(1 − σ(z))")
+    (1 - sigmoid(z))*sigmoid(z)
+    >>> parse_answer("2x^2 + 0.5", variables=["x"])
+    2*x**2 + 1/2
+    >>> parse_answer("1/(1 + e^(-z))")
+    1/(1 + exp(-z))
+    >>> parse_answer("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    course_pkg.symbolic.parsing.AnswerFormatError: names starting with `_` are not allowed (`__import__`)
+    """
+    mapping = _variable_map(variables)
+    expr, _ = _parse(text, mapping, allow_unknown=False)
+    return expr

@@ -1,0 +1,177 @@
+"""equivalent and check_derivation: right verdicts on the corpus, targeted feedback, no side
+effects, and a hard time bound."""
+
+import builtins
+import importlib.util
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sympy
+
+from course_pkg.symbolic import Verdict, check_derivation, equivalent, sigmoid
+from course_pkg.symbolic import worker
+
+CORPUS_PATH = pathlib.Path(__file__).resolve().parents[1] / "data" / "symbolic_corpus.py"
+_spec = importlib.util.spec_from_file_location("symbolic_corpus", CORPUS_PATH)
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+
+#: Generous outer guard (seconds) around one call whose own bound is 2 s: proves it returns.
+OUTER_GUARD = 30.0
+
+z, x = sympy.symbols("z x")
+
+
+def _case_id(case):
+    text = str(case.answer)
+    return f"{case.group}:{text[:30]}{'…' if len(text) > 30 else ''}"
+
+
+def test_corpus_is_large_enough():
+    """The corpus has at least 60 answers, in all three groups."""
+    assert len(corpus.CASES) >= 60
+    assert {c.group for c in corpus.CASES} == {"equivalent", "wrong", "hostile"}
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=_case_id)
+def test_corpus_verdicts(case):
+    """Every corpus answer gets the right verdict and the expected kind of feedback."""
+    verdict = equivalent(case.answer, case.expected, case.variables)
+    assert isinstance(verdict, Verdict)
+    assert verdict.ok is case.ok, verdict.message
+    assert verdict.kind == case.kind, verdict.message
+    assert verdict.message
+
+
+def test_hostile_input_has_no_side_effect_and_returns_in_time(tmp_path, monkeypatch):
+    """Hostile answers create no file, never reach eval/exec/parse_expr, and return a verdict.
+
+    The worker is restarted inside the patched environment so the child inherits the traps.
+    """
+    calls = []
+
+    def trap(name):
+        def refuse(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"{name} was called")
+
+        return refuse
+
+    worker.shutdown()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(builtins, "eval", trap("eval"))
+    monkeypatch.setattr(builtins, "exec", trap("exec"))
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    monkeypatch.setattr(sympy_parser, "parse_expr", trap("parse_expr"))
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for case in corpus.HOSTILE:
+                verdict = pool.submit(equivalent, case.answer, case.expected).result(timeout=OUTER_GUARD)
+                assert isinstance(verdict, Verdict)
+                assert verdict.ok is False
+                assert verdict.kind == "format", verdict.message
+        assert not (tmp_path / "SENTINEL").exists()
+        assert list(tmp_path.iterdir()) == []
+        assert calls == []
+    finally:
+        worker.shutdown()  # the next test gets a worker without the traps, in the normal cwd
+
+
+def test_a_check_that_runs_too_long_is_cut_off():
+    """An expensive check is abandoned at its bound with a 'timeout' verdict; the next one works."""
+    heavy = "+".join(f"sin(z*{k})^{k % 7 + 2}" for k in range(1, 60))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        verdict = pool.submit(equivalent, heavy, heavy + " + z", None, timeout=0.001).result(timeout=OUTER_GUARD)
+    assert verdict.kind == "timeout" and verdict.ok is False
+    assert "gave up" in verdict.message
+    assert equivalent("z", "z").ok
+
+
+def test_floats_are_taken_at_their_value():
+    assert not equivalent("x + 1e-9", "x").ok
+    assert equivalent("0.25*x", "x/4").ok
+    assert equivalent("x + 1e-9", "x + 1/1000000000").ok
+
+
+def test_feedback_fields():
+    """The details name the factor, the constant and the extra variable."""
+    v = equivalent("3*sigmoid(z)", "sigmoid(z)")
+    assert (v.kind, v.factor) == ("constant_factor", 3)
+    assert "factor of 3" in v.message
+    v = equivalent("sigmoid(z) + 5/2", "sigmoid(z)")
+    assert (v.kind, v.constant) == ("additive_constant", sympy.Rational(5, 2))
+    v = equivalent("sigmoid(z)*theta", "sigmoid(z)")
+    assert (v.kind, v.variable) == ("extra_variable", "theta")
+    assert "`theta`" in v.message
+    v = equivalent("2*(a - y)", "2*(a - y)*sigmoid(z)*(1 - sigmoid(z))")
+    assert v.kind == "missing_factor"
+    assert v.factor == sigmoid(z) * (1 - sigmoid(z))
+    v = equivalent("sigmoid(z)", "sigmoid(z)*(1 - sigmoid(z))")
+    assert v.parsed == sigmoid(z)
+
+
+def test_answer_may_be_a_sympy_expression_with_other_assumptions():
+    """Symbols are matched by name, so a plain z and a real z are the same variable."""
+    zr = sympy.Symbol("z", real=True)
+    assert equivalent(sigmoid(sympy.Symbol("z")), sigmoid(zr)).ok
+    assert equivalent(sympy.exp(-zr) / (1 + sympy.exp(-zr)) ** 2, "sigmoid(z)*(1 - sigmoid(z))").ok
+
+
+def test_variables_restrict_the_names():
+    v = equivalent("w*z", "z", variables=["z"])
+    assert v.kind == "format" and "`w` is not a variable" in v.message
+    v = equivalent("w*z", "z", variables=["z", "w"])
+    assert v.kind == "extra_variable"
+
+
+def test_generic_functions_are_compared_for_every_function():
+    """An identity in an undefined function g holds for random concrete g; a false one fails."""
+    g = sympy.Function("g")
+    assert equivalent(sympy.diff(g(x) ** 2, x), 2 * g(x) * sympy.diff(g(x), x)).ok
+    assert not equivalent(sympy.diff(g(x) ** 2, x), g(x) * sympy.diff(g(x), x)).ok
+
+
+def test_bad_arguments_raise_with_the_argument_named():
+    with pytest.raises(TypeError, match="answer must be a string or a SymPy expression"):
+        equivalent(["z"], "z")
+    with pytest.raises(TypeError, match="expected must be"):
+        equivalent("z", None)
+    with pytest.raises(ValueError, match="expected could not be read"):
+        equivalent("z", "open('f')")
+
+
+# check_derivation ------------------------------------------------------------------------------
+
+
+def test_derivation_that_holds():
+    v = check_derivation(["exp(-z)/(1+exp(-z))^2", "1/(1+exp(-z)) * exp(-z)/(1+exp(-z))", "σ(z)(1 − σ(z))"])
+    assert v.ok and v.failed_step is None and v.kind == "equivalent"
+    assert len(v.steps) == 3 and v.steps[-1] == sigmoid(z) * (1 - sigmoid(z))
+
+
+def test_derivation_reports_the_first_step_that_does_not_follow():
+    v = check_derivation(["(z + 1)^2", "z^2 + 2z + 1", "z^2 + 2z", "z(z + 2)"])
+    assert not v.ok
+    assert v.failed_step == 2
+    assert v.kind == "additive_constant"
+    assert "Step 2 does not follow from step 1" in v.message
+
+
+def test_derivation_reports_a_step_that_does_not_parse():
+    v = check_derivation(["z^2", "z*z", "z *", "z^2"])
+    assert (v.ok, v.failed_step, v.kind) == (False, 2, "format")
+    v = check_derivation(["open('x')", "z"])
+    assert (v.failed_step, v.kind) == (0, "format")
+
+
+def test_derivation_arguments_are_validated():
+    with pytest.raises(ValueError, match="steps is empty"):
+        check_derivation([])
+    with pytest.raises(TypeError, match="steps must be a list"):
+        check_derivation("z")
+    with pytest.raises(TypeError, match=r"steps\[1\] must be"):
+        check_derivation(["z", None])
+    with pytest.raises(ValueError, match="one title per step"):
+        check_derivation(["z", "z"], titles=["a"])

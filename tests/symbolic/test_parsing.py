@@ -1,0 +1,156 @@
+"""parse_answer: reads the whitelist, refuses everything else with a message that points at it."""
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_pkg.symbolic import AnswerFormatError, parse_answer, sigmoid
+from course_pkg.symbolic.parsing import MAX_DEPTH, MAX_LENGTH
+
+z, x, a, y = sympy.symbols("z x a y")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("σ(z)(1 − σ(z))", sigmoid(z) * (1 - sigmoid(z))),
+        ("sigmoid(z)*(1-sigmoid(z))", sigmoid(z) * (1 - sigmoid(z))),
+        ("2x^2", 2 * x**2),
+        ("2(x + 1)", 2 * (x + 1)),
+        ("(a - y)z", (a - y) * z),
+        ("x·y × z", x * y * z),
+        ("x ÷ 2", x / 2),
+        ("x² + x³", x**2 + x**3),
+        ("0.1*x", x / 10),
+        ("1e-9 + x", x + sympy.Rational(1, 10**9)),
+        ("1/(1 + e^(-z))", 1 / (1 + sympy.exp(-z))),
+        ("relu(z)", sympy.Max(0, z)),
+        ("H(z)", sympy.Heaviside(z)),
+        ("pi*z + π", sympy.pi * z + sympy.pi),
+        ("-(-z)", z),
+        ("+z", z),
+        ("log(x, 2)", sympy.log(x, 2)),
+        ("Max(a, y, z)", sympy.Max(a, y, z)),
+    ],
+)
+def test_accepted_forms_read_as_intended(text, expected):
+    """Every accepted spelling gives the SymPy expression a learner means."""
+    assert parse_answer(text) == expected
+
+
+def test_variables_keep_the_callers_symbols_and_assumptions():
+    """A name is matched to the given symbol by name, so its assumptions survive."""
+    zp = sympy.Symbol("z", positive=True)
+    expr = parse_answer("z + 1", variables=[zp])
+    assert expr.free_symbols == {zp}
+
+
+def test_e_is_a_variable_only_when_declared():
+    """`e` is Euler's number unless it is one of the variables (the error e in the notation)."""
+    assert parse_answer("e") == sympy.E
+    e = sympy.Symbol("e")
+    assert parse_answer("e*x", variables=["e", "x"]) == e * x
+
+
+def test_unknown_variable_is_refused_when_variables_are_given():
+    with pytest.raises(AnswerFormatError, match="`w` is not a variable of this question; the variables are: x"):
+        parse_answer("w*x", variables=["x"])
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("open('f')", "`open` is not a function this checker knows; allowed: exp, log"),
+        ("__import__('os')", "names starting with `_` are not allowed"),
+        ("().__class__.__bases__[0].__subclasses__()", "attribute access (`.__class__`"),
+        ("z.real", "attribute access (`.real`"),
+        ("z[0]", "indexing"),
+        ("lambda: 1", "lambdas are not allowed"),
+        ("[i for i in z]", "comprehensions"),
+        ("x =", "`=` is not allowed"),
+        ("x ==", "comparisons"),
+        ("x == 1", "comparisons"),
+        ("diff(z**2, z)", "`diff` is not allowed"),
+        ("Derivative(z, z)", "`Derivative` is not allowed"),
+        ("integrate(z, z)", "integrals"),
+        ("factorial(10**9)", "`factorial` is not allowed"),
+        ("9**9**9**9", "tower of powers is too high"),
+        ("9^9^9^9", "`9^9`"),
+        ("z**5000", "the exponent `5000` is too large"),
+        ("(10**999)**999", "too large a number"),
+        ("1e999", "too large or too small"),
+        ("'text'", "not text"),
+        ("True", "not bool"),
+        ("z % 2", "`%` is not allowed"),
+        ("z // 2", "`//` is not allowed"),
+        ("z, z", "collection"),
+        ("exp", "`exp` is a function"),
+        ("exp(z, 2)", "`exp` takes 1 argument(s), got 2"),
+        ("exp(x=1)", "keyword"),
+        ("1/0", "division by zero"),
+        ("(z", "there are 1 `(` but 0 `)`"),
+        ("x y", "is a `*` missing"),
+        ("", "empty"),
+        ("z if z else 1", "Heaviside or Max"),
+        ("exp(exp(exp(z)))", "tower of exponentials"),
+    ],
+)
+def test_refusals_point_at_the_offending_part(text, fragment):
+    """Each refusal is an AnswerFormatError (a ValueError) whose message names what is wrong."""
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert isinstance(info.value, ValueError)
+    assert fragment in str(info.value)
+
+
+def test_length_and_depth_limits():
+    with pytest.raises(AnswerFormatError, match="characters long"):
+        parse_answer("z" * (MAX_LENGTH + 1))
+    with pytest.raises(AnswerFormatError, match="nested too deeply"):
+        parse_answer("(" * 500 + "z" + ")" * 500)
+    with pytest.raises(AnswerFormatError, match="nested too deeply"):
+        parse_answer("-" * (MAX_DEPTH + 5) + "z")
+    # A long flat sum is not deep.
+    assert parse_answer("+".join(["z"] * 400)) == 400 * z
+
+
+def test_type_errors_name_the_argument():
+    with pytest.raises(TypeError, match="text must be a string"):
+        parse_answer(3)
+    with pytest.raises(TypeError, match="variables must contain names"):
+        parse_answer("z", variables=[3])
+    with pytest.raises(ValueError, match="not a name"):
+        parse_answer("z", variables=["1z"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_gives_an_expression_or_a_format_error(text):
+    """Whatever is typed, the parser returns an Expr or raises AnswerFormatError, nothing else."""
+    try:
+        result = parse_answer(text)
+    except AnswerFormatError:
+        return
+    assert isinstance(result, sympy.Expr)
+
+
+ALPHABET = "xz()+-*/^.0123456789e σexpsigmoidrelu,"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40))
+def test_formula_like_text_gives_an_expression_or_a_format_error(text):
+    try:
+        result = parse_answer(text)
+    except AnswerFormatError:
+        return
+    assert isinstance(result, sympy.Expr)
+
+
+def test_sigmoid_function_behaves_like_its_definition():
+    """The SymPy sigmoid differentiates to σ(1 − σ) and rewrites to 1/(1 + e^(−z))."""
+    assert sympy.diff(sigmoid(z), z) == sigmoid(z) * (1 - sigmoid(z))
+    assert sigmoid(z).rewrite(sympy.exp) == 1 / (1 + sympy.exp(-z))
+    assert sympy.latex(sigmoid(z)) == r"\sigma\left(z\right)"
+    assert abs(float(sigmoid(sympy.Rational(1, 3)).evalf()) - 1 / (1 + sympy.exp(-sympy.Rational(1, 3))).evalf()) < 1e-12

@@ -1,0 +1,140 @@
+"""The course's derivations: each one verifies, and a planted slip is caught at the right step."""
+
+from dataclasses import replace
+
+import pytest
+import sympy
+
+from course_pkg import derivations as D
+from course_pkg.symbolic import check_derivation, equivalent, sigmoid
+
+
+def test_sigmoid_derivative_line_by_line():
+    """Every line equals the one before, from dσ/dz to σ(z)(1 − σ(z))."""
+    d = D.SIGMOID_DERIVATIVE
+    z = sympy.Symbol("z")
+    assert len(d.steps) >= 8
+    assert d.expressions[0] == sympy.Derivative(sigmoid(z), z)
+    assert d.expressions[-1] == sigmoid(z) * (1 - sigmoid(z))
+    v = d.verify()
+    assert v.ok and v.failed_step is None, v.message
+
+
+def test_sigmoid_derivative_with_a_lost_minus_sign_fails_at_that_line():
+    d = D.SIGMOID_DERIVATIVE
+    z = sympy.Symbol("z")
+    steps = list(d.steps)
+    expr, why = steps[3]
+    steps[3] = (sympy.Mul(-((1 + sympy.exp(-z)) ** -2), sympy.exp(-z), evaluate=False), why)
+    broken = replace(d, steps=tuple(steps), _cache={})
+    v = broken.verify()
+    assert (v.ok, v.failed_step, v.kind) == (False, 3, "sign")
+
+
+def test_relu_derivative():
+    v = D.RELU_DERIVATIVE.verify()
+    assert v.ok, v.message
+    z = sympy.Symbol("z")
+    assert D.RELU_DERIVATIVE.expressions[-1].subs(z, 0) == 0  # the convention g'(0) = 0
+
+
+def test_chain_rule_generic_and_concrete():
+    assert D.chain_rule().verify().ok
+    d = D.chain_rule([sympy.sin, sympy.exp, sigmoid, lambda u: u**3])
+    assert d.verify().ok
+    assert len(d.steps) == 3
+    with pytest.raises(ValueError, match="functions is empty"):
+        D.chain_rule([])
+
+
+def test_chain_rule_missing_a_link_is_caught():
+    x = sympy.Symbol("x")
+    composed = sympy.sin(sympy.exp(x**2))
+    v = check_derivation([sympy.Derivative(composed, x), sympy.cos(sympy.exp(x**2)) * sympy.exp(x**2)])
+    assert (v.ok, v.failed_step, v.kind) == (False, 1, "missing_factor")
+
+
+@pytest.mark.parametrize("name", ["theta1", "b1", "theta2", "b2", "theta3", "b3"])
+def test_scalar_network_partials_match_sympys_derivative_of_the_composed_cost(name):
+    d = D.scalar_network_partials()[name]
+    assert d.verify().ok, d.verify().message
+    # Step 0 is SymPy's own derivative of the fully composed cost.
+    first = d.expanded_steps()[0]
+    assert isinstance(first, sympy.Derivative)
+    assert not (first.expr.free_symbols & {s for s, _ in d.definitions})
+
+
+def test_scalar_network_uses_each_layers_own_input():
+    """z2 = θ2 a1 + b2 (seed 000's θᵀx for every layer is the slip fixed here)."""
+    d = D.scalar_network_partials()["theta2"]
+    defs = dict(d.definitions)
+    names = {s.name: s for s in defs}
+    assert defs[names["z^{[2]}"]] == sympy.Symbol("theta_2") * names["a^{[1]}"] + sympy.Symbol("b_2")
+
+
+def test_scalar_network_with_seed_000s_slip_is_caught():
+    """Using x (θᵀx) as the input of layer 2 gives a different gradient."""
+    d = D.scalar_network_partials()["theta2"]
+    names = {s.name: s for s, _ in d.definitions}
+    wrong = tuple(
+        (s, sympy.Symbol("theta_2") * sympy.Symbol("x") + sympy.Symbol("b_2")) if s.name == "z^{[2]}" else (s, v)
+        for s, v in d.definitions
+    )
+    # The chain-rule line keeps a1 as the local derivative; with the slip the cost no longer agrees.
+    broken = replace(d, definitions=wrong, _cache={})
+    assert not broken.verify().ok
+    assert "z^{[2]}" in names
+
+
+def test_backprop_equations_verify_for_every_neuron():
+    eqs = D.backprop_equations((2, 2, 2))
+    assert set(eqs) == {"BP1", "BP2", "BP3", "BP4"}
+    assert (len(eqs["BP1"]), len(eqs["BP2"]), len(eqs["BP3"]), len(eqs["BP4"])) == (2, 2, 2, 4)
+    for name, derivations in eqs.items():
+        for d in derivations:
+            v = d.verify()
+            assert v.ok, f"{name} {d.title}: {v.message}"
+
+
+def test_seed_001_slips_are_caught():
+    """BP4 with a_j instead of a_k, and BP1 with g' at the wrong neuron, do not verify."""
+    eqs = D.backprop_equations((2, 2, 2))
+    bp4 = eqs["BP4"][1]  # w_12: the right factor is a_2^[1]
+    last, why = bp4.steps[-1]
+    a1 = next(s for s in last.free_symbols if s.name == "a^{[1]}_{2}")
+    slip = replace(bp4, steps=bp4.steps[:-1] + ((last.xreplace({a1: sympy.Symbol("a^{[1]}_{1}")}), why),), _cache={})
+    assert slip.verify().failed_step == 2
+
+    bp1 = eqs["BP1"][0]
+    lhs, rhs = bp1.expressions
+    z1, z2 = sorted((s for s in lhs.free_symbols), key=lambda s: s.name)
+    g = sympy.Function("g")
+    wrong_rhs = rhs.xreplace({sympy.Derivative(g(z1), z1): sympy.Derivative(g(z2), z2)})
+    assert wrong_rhs != rhs
+    assert not equivalent(wrong_rhs, lhs, timeout=D.COURSE_TIMEOUT).ok
+
+
+def test_backprop_on_a_whole_network():
+    v = D.backprop_on_network((2, 2, 2))
+    assert v.ok, v.message
+    assert "12 weights and biases" in v.message
+
+
+def test_sizes_are_validated():
+    with pytest.raises(ValueError, match="need at least 3"):
+        D.backprop_equations((2, 2))
+    with pytest.raises(TypeError, match="sizes must be a tuple of ints"):
+        D.backprop_equations("222")
+    with pytest.raises(ValueError, match="at most 4 neurons"):
+        D.backprop_on_network((2, 9))
+
+
+def test_rendering():
+    d = D.SIGMOID_DERIVATIVE
+    d.verify()
+    page = d._repr_html_()
+    assert "The derivative of the sigmoid" in page and "✓" in page
+    assert d._repr_latex_().startswith(r"$\displaystyle \begin{aligned}")
+    x = sympy.Symbol("x")
+    hostile = D.Derivation("<img src=x onerror=alert(1)>", "x", ((x, "<b>why</b>"),))
+    assert "<img" not in hostile._repr_html_() and "&lt;img" in hostile._repr_html_()
