@@ -20,6 +20,7 @@ _SUBMODULES = (
     "network",
     "gradcheck",
     "datasets",
+    "paths",
     "symbolic",
     "derivations",
     "checks",

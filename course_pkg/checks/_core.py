@@ -12,6 +12,8 @@ The numpy functions the comparisons rely on are bound here, when the module is i
 learner who later patches ``np.allclose`` (or ``np.asarray``) changes nothing the checker sees.
 """
 
+from types import FunctionType as _FunctionType
+
 import numpy as np
 
 # Bound once at import: later monkey-patching of numpy does not reach the checkers.
@@ -246,3 +248,96 @@ def call_learner(func, *args, name=None):
                 f"{label} modified its input array; compute a new array instead of changing the one passed in."
             )
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Anti-gaming: the course's reference implementations are off limits while a learner's code runs.
+
+_TRIPWIRE_NAME = "__course_tripwire__"
+
+
+def _tripwire(*args, **kwargs):
+    # This code object is swapped into a reference function while a check runs; the global name
+    # is looked up in *that* function's module, where forbid_reference() has put the recorder.
+    return __course_tripwire__()  # noqa: F821
+
+
+class _Recorder:
+    """Counts calls to a forbidden function and raises the learner-facing message."""
+
+    def __init__(self, message):
+        self.message = message
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        raise AssertionError(self.message)
+
+
+class forbid_reference:
+    """Context manager: while active, calling any of ``functions`` fails the check.
+
+    Each function's code is swapped for a tripwire (restored on exit, whatever happens), so the
+    reference cannot be used under any alias: ``from course_pkg.activations import sigmoid``,
+    a dict that holds it, or another reference function that calls it. A learner's
+    ``try``/``except`` that swallows the tripwire's error does not help either: :meth:`verify`
+    (called on a clean exit) fails if the tripwire fired at all.
+
+    Parameters
+    ----------
+    *functions : plain Python functions
+        The reference implementations to forbid (no closures, no builtins).
+    label : str
+        How the message names the learner's function, e.g. ``"your sigmoid"``.
+
+    Examples
+    --------
+    >>> def reference(z):
+    ...     return 2 * z
+    >>> with forbid_reference(reference, label="your double"):
+    ...     reference(1)
+    Traceback (most recent call last):
+    ...
+    AssertionError: your double called the course's reference implementation (reference); the exercise is to write the computation yourself, with numpy.
+    >>> reference(1)
+    2
+    """
+
+    def __init__(self, *functions, label="your function"):
+        for func in functions:
+            if not isinstance(func, _FunctionType) or func.__closure__:
+                raise TypeError(
+                    f"forbid_reference needs plain Python functions without closures, got {func!r}."
+                )
+        self.functions = functions
+        names = ", ".join(sorted({f.__name__ for f in functions}))
+        self.recorder = _Recorder(
+            f"{label} called the course's reference implementation ({names}); the exercise is "
+            "to write the computation yourself, with numpy."
+        )
+        self._saved = []
+
+    def __enter__(self):
+        for func in self.functions:
+            module_globals = func.__globals__
+            self._saved.append((func, func.__code__, module_globals, module_globals.get(_TRIPWIRE_NAME)))
+            module_globals[_TRIPWIRE_NAME] = self.recorder
+            func.__code__ = _tripwire.__code__
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        for func, code, module_globals, previous in reversed(self._saved):
+            func.__code__ = code
+            if previous is None:
+                module_globals.pop(_TRIPWIRE_NAME, None)
+            else:
+                module_globals[_TRIPWIRE_NAME] = previous
+        self._saved.clear()
+        if exc_type is None:
+            self.verify()
+        return False
+
+    def verify(self):
+        """Fail if the tripwire fired, even when the learner's code caught its error."""
+        if self.recorder.calls:
+            raise AssertionError(self.recorder.message)
