@@ -1,0 +1,275 @@
+"""The checkers of notebook 01 accept the reference and reject planted mistakes with the right message."""
+
+import sys
+
+import numpy as np
+import pytest
+import sympy
+
+import course_pkg.gradcheck
+from course_pkg.checks import chain_rule as checks
+from course_pkg.gradcheck import numerical_gradient as aliased_reference
+
+
+# --- exercise 1: central_difference ---------------------------------------------------------------
+def reference(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def forward(f, x, h=1e-5):
+    return (f(x + h) - f(x)) / h
+
+
+def backward(f, x, h=1e-5):
+    return (f(x) - f(x - h)) / h
+
+
+def not_halved(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / h
+
+
+def precedence(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / 2 * h
+
+
+def sign_flipped(f, x, h=1e-5):
+    return (f(x - h) - f(x + h)) / (2 * h)
+
+
+def returns_none(f, x, h=1e-5):
+    (f(x + h) - f(x - h)) / (2 * h)
+
+
+def mutates(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    up = f(x + h)
+    if x.ndim:
+        x[...] = x - h  # reuses the caller's array
+        return (up - f(x)) / (2 * h)
+    return (up - f(x - h)) / (2 * h)
+
+
+class EqualsEverything:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def claims_equality(f, x, h=1e-5):
+    return EqualsEverything()
+
+
+def ignores_h(f, x, h=1e-5):
+    return (f(x + 1e-7) - f(x - 1e-7)) / 2e-7
+
+
+def extra_axis(f, x, h=1e-5):
+    return np.atleast_1d(reference(f, x, h))  # a number comes back as shape (1,)
+
+
+def uses_module_reference(f, x, h=1e-5):
+    return course_pkg.gradcheck.numerical_gradient(lambda v: float(np.sum(f(v))), np.atleast_1d(x), eps=h)
+
+
+def uses_aliased_reference(f, x, h=1e-5):
+    return aliased_reference(lambda v: float(np.sum(f(v))), np.atleast_1d(x), eps=h)
+
+
+def uses_the_checkers_own_formula(f, x, h=1e-5):
+    return checks._central(f, x, h)
+
+
+def swallows_the_tripwire(f, x, h=1e-5):
+    try:
+        return course_pkg.gradcheck.numerical_gradient(lambda v: float(np.sum(f(v))), np.atleast_1d(x), eps=h)
+    except Exception:
+        return reference(f, x, h)
+
+
+def coarse_default(f, x, h=1e-2):
+    return reference(f, x, h)
+
+
+def raises(f, x, h=1e-5):
+    raise NotImplementedError()
+
+
+def test_reference_passes_visible_and_hidden(capsys):
+    checks.check_central_difference(reference)
+    checks.check_central_difference_hidden(reference)
+    out = capsys.readouterr()
+    assert out.out.count("✔") == 2 and out.err == ""
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (forward, "forward difference"),
+        (backward, "backward difference"),
+        (not_halved, "divide by 2h, not by h"),
+        (precedence, "MULTIPLIES by h"),
+        (sign_flipped, "sign is flipped"),
+        (returns_none, "returned None"),
+        (mutates, "modified its input"),
+        (claims_equality, "cannot be read as one"),
+        (ignores_h, "use the h it is given"),
+        (extra_axis, "extra axis of length 1"),
+        (uses_module_reference, "reference implementation numerical_gradient"),
+        (uses_aliased_reference, "reference implementation numerical_gradient"),
+        (swallows_the_tripwire, "reference implementation numerical_gradient"),
+        (uses_the_checkers_own_formula, "reference implementation _central"),
+        (raises, "not written yet"),
+        ("not a function", "should be a function"),
+    ],
+    ids=lambda v: getattr(v, "__name__", None) if callable(v) else None,
+)
+def test_visible_check_names_the_mistake(wrong, message):
+    with pytest.raises(AssertionError) as info:
+        checks.check_central_difference(wrong)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (coarse_default, "Is the default h = 1e-05?"),
+        (forward, "forward difference"),
+        (uses_aliased_reference, "reference implementation"),
+        (lambda f, x, h=1e-5: float(reference(f, x, h)), "raised TypeError"),  # numbers only
+    ],
+    ids=["coarse_default", "forward", "reference", "scalar_only"],
+)
+def test_hidden_check_catches_what_the_visible_one_cannot(wrong, message):
+    with pytest.raises(AssertionError) as info:
+        checks.check_central_difference_hidden(wrong)
+    assert message in str(info.value)
+
+
+def test_coarse_default_passes_the_visible_check_but_not_the_hidden_one(capsys):
+    """The hidden tests add something: a wrong default h is only caught there."""
+    checks.check_central_difference(coarse_default)
+    with pytest.raises(AssertionError):
+        checks.check_central_difference_hidden(coarse_default)
+
+
+def test_patching_numpy_later_changes_nothing(monkeypatch):
+    """A learner who patches np.allclose or np.isclose cannot make a wrong answer pass."""
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "isclose", lambda *a, **k: np.ones(np.shape(a[0]), dtype=bool))
+    with pytest.raises(AssertionError):
+        checks.check_central_difference(forward)
+
+
+def test_forbid_references_restores_the_previous_tracer():
+    def tracer(frame, event, arg):
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(checks.ReferenceUsed):
+            with checks.forbid_references([course_pkg.gradcheck.numerical_gradient], "test"):
+                aliased_reference(lambda v: float(v.sum()), np.ones(2))
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)
+
+
+def test_checker_never_touches_the_learners_input():
+    seen = []
+
+    def recording(f, x, h=1e-5):
+        seen.append(x)
+        return reference(f, x, h)
+
+    checks.check_central_difference(recording)
+    arrays = [x for x in seen if isinstance(x, np.ndarray)]
+    assert arrays and all(np.array_equal(a, [-1.0, 0.5, 2.0]) for a in arrays)
+
+
+# --- exercise 2: typed derivatives ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "exercise, answer",
+    [
+        ("sin_square", "2*x*cos(x**2)"),
+        ("sin_square", "2x·cos(x²)"),
+        ("softplus", "exp(x)/(1 + exp(x))"),
+        ("softplus", "sigmoid(x)"),
+        ("softplus", "1/(1 + e^(-x))"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(theta*x)^2)"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)/cosh(theta*x)**2"),
+    ],
+)
+def test_every_correct_form_passes_both_checks(exercise, answer, capsys):
+    checks.check_derivative(exercise, answer)
+    checks.check_derivative_numerically(exercise, answer)
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize(
+    "exercise, answer, message",
+    [
+        ("sin_square", "cos(x**2)", "the chain rule needs both links"),
+        ("sin_square", "2*x*cos(2*x)", "not at its derivative 2x"),
+        ("sin_square", "-2*x*cos(x^2)", "derivative of sin is +cos"),
+        ("softplus", "1/(1 + exp(x))", "Multiply by the inner link"),
+        ("softplus", "exp(x)", "Multiply by the outer link"),
+        ("neuron_cost", "(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)", "innermost link is missing"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)", "middle link is missing"),
+        ("neuron_cost", "2*x*(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)", "cancels the 2"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(theta*x))", "the tanh is squared"),
+        ("sin_square", None, "No answer yet"),
+        ("sin_square", sympy.Symbol("x"), "Type the derivative as a string"),
+        ("sin_square", 2.0, "Type the derivative as a string"),
+    ],
+)
+def test_wrong_answers_get_targeted_feedback(exercise, answer, message):
+    with pytest.raises(AssertionError) as info:
+        checks.check_derivative(exercise, answer)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("answer", ["diff(sin(x**2), x)", "Derivative(sin(x**2), x)"])
+def test_letting_sympy_differentiate_is_refused(answer):
+    with pytest.raises(AssertionError) as info:
+        checks.check_derivative("sin_square", answer)
+    assert "diff" in str(info.value).lower() or "derivative" in str(info.value).lower()
+
+
+def test_hostile_text_is_never_run(tmp_path):
+    target = tmp_path / "pwned"
+    answer = f"__import__('os').system('touch {target}')"
+    with pytest.raises(AssertionError):
+        checks.check_derivative("sin_square", answer)
+    with pytest.raises(AssertionError):
+        checks.check_derivative_numerically("sin_square", answer)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "exercise, answer",
+    [("sin_square", "cos(x**2)"), ("softplus", "exp(x)"), ("neuron_cost", "x*(tanh(theta*x) - y)")],
+)
+def test_numerical_cross_check_rejects_wrong_slopes(exercise, answer):
+    with pytest.raises(AssertionError) as info:
+        checks.check_derivative_numerically(exercise, answer)
+    assert "central difference" in str(info.value)
+
+
+def test_expected_derivatives_are_the_chain_rules_products():
+    x, theta, y = (sympy.Symbol(n, real=True) for n in ("x", "theta", "y"))
+    by_hand = {
+        "sin_square": sympy.cos(x**2) * 2 * x,
+        "softplus": 1 / (1 + sympy.exp(x)) * sympy.exp(x),
+        "neuron_cost": (sympy.tanh(theta * x) - y) * (1 - sympy.tanh(theta * x) ** 2) * x,
+    }
+    for name, expr in by_hand.items():
+        difference = sympy.simplify((checks.expected_derivative(name) - expr).rewrite(sympy.exp))
+        assert difference == 0, f"{name}: {checks.expected_derivative(name)} != {expr}"
+
+
+def test_unknown_exercise_is_a_value_error_naming_the_choices():
+    with pytest.raises(ValueError, match="sin_square"):
+        checks.check_derivative("tan_square", "x")
