@@ -1,15 +1,24 @@
 r"""Is the learner's answer equivalent to the expected one, and if not, how is it wrong?
 
 :func:`equivalent` decides by high-precision evaluation (mpmath, :data:`~.numeric.DPS` digits) at
-:data:`N_POINTS` random points with mixed signs, away from kinks and singularities; SymPy's
+:data:`N_POINTS` or more random points with mixed signs, away from kinks and singularities; SymPy's
 automatic simplification confirms the easy cases at once (when ``answer - expected`` is already
 ``0``). Two expressions that agree to 20 significant digits at ten random points are, for the
 expressions of this course, the same function; a wrong answer disagrees almost everywhere.
 
+Kinks split the space into regions where the formulas differ: ``Heaviside(z1)*Heaviside(z2)`` is
+one smooth function where both ReLUs are on and another (0) elsewhere. So the points visit every
+region pattern of the kinks (:data:`POINTS_PER_PATTERN` points in each, up to
+:data:`MAX_PATTERNS` patterns; beyond, the pattern where every ReLU is on and its neighbours),
+and an answer that forgets a ``Heaviside`` factor is caught where that ReLU is off.
+
 When the answer is wrong the same numbers tell how: a constant ratio (off by a factor, or the sign
 flipped), a constant difference, a variable the expected answer does not have, or a ratio equal to
 one of the expected answer's factors (a missing factor, such as :math:`\sigma'(z)` or the inner
-derivative of the chain rule).
+derivative of the chain rule). Each is checked as an identity at every point, with its constant
+read off the points where the expected answer is not 0 (more such points are drawn when Heaviside
+factors make it 0 at most of them). A missing ``Heaviside`` factor is reported as such ("right
+where z1 > 0 but not where z1 < 0"), and an answer right on one side of a kink only is told so.
 
 Every check runs in a worker process with a hard time limit (:data:`~.worker.TIME_LIMIT`), so no
 input can hang the caller; a malformed answer is a Verdict, never an exception.
@@ -25,16 +34,24 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from . import worker
-from .numeric import DPS, BadPoint, evaluate, instantiate_functions, sample_points
-from .parsing import AnswerFormatError, _parse, _variable_map
+from .numeric import DPS, BadPoint, KinkSampler, evaluate, instantiate_functions, kink_thresholds
+from .parsing import AnswerFormatError, _parse, _variable_map, sigmoid
 from .verdict import Verdict, to_text
 
 __all__ = ["equivalent", "check_derivation", "N_POINTS", "REL_TOL"]
 
-#: Valid sample points required for a verdict.
+#: Valid sample points required for a verdict (at least; more when there are kinks).
 N_POINTS = 10
-#: Candidate points tried at most (points on kinks or singularities are dropped).
-MAX_TRIES = 60
+#: Candidate points tried at most for each point wanted (points on kinks or singularities are dropped).
+ATTEMPTS_PER_POINT = 6
+#: Points drawn in each region pattern of the kinks, so every side of every kink is tested.
+POINTS_PER_PATTERN = 3
+#: Most region patterns enumerated one by one; beyond, each point picks its regions at random.
+MAX_PATTERNS = 32
+#: Points where the expected answer is non-zero wanted before diagnosing a wrong answer.
+N_DIAGNOSIS = 8
+#: Fewest non-zero values a ratio must be seen at before it is called a constant or a factor.
+MIN_SUPPORT = 3
 #: Relative tolerance of a numerical comparison at DPS = 40 digits.
 REL_TOL = mpmath.mpf(10) ** -20
 #: Two values both smaller than this are equal (guards against cancellation noise near zero).
@@ -106,24 +123,71 @@ def _close(a, b):
     return diff <= REL_TOL * scale
 
 
+def _evaluate_row(exprs, point):
+    """The values of every expression at a point, or None when the point is bad for one of them."""
+    try:
+        row = []
+        for e in exprs:
+            value, kink = evaluate(e, point)
+            if kink < KINK_MARGIN:
+                return None
+            row.append(value)
+    except BadPoint:
+        return None
+    return row
+
+
+def _draw(exprs, sampler, plan, points, rows):
+    """Draw one valid point per entry of ``plan`` (a region pattern, or None for a random one)."""
+    for pattern in plan:
+        for _ in range(ATTEMPTS_PER_POINT):
+            point = sampler.point(pattern)
+            row = _evaluate_row(exprs, point)
+            if row is not None:
+                points.append(point)
+                rows.append(row)
+                break
+
+
 def _values(exprs, symbols):
-    """Evaluate every expression at the same random points; return (points, rows of values)."""
+    """Evaluate every expression at the same random points; return (points, rows, sampler).
+
+    The points cover every side of every kink (see :class:`~.numeric.KinkSampler`): a
+    ``Heaviside(z1)`` factor is tested where ``z1 < 0`` as well as where ``z1 > 0``.
+    """
+    sampler = KinkSampler(symbols, kink_thresholds(exprs, symbols), seed=SEED)
+    if not symbols:
+        plan = [None]
+    elif sampler.count() == 1:
+        plan = [None] * N_POINTS
+    elif sampler.count() <= MAX_PATTERNS:
+        patterns = sampler.patterns()
+        total = max(N_POINTS, POINTS_PER_PATTERN * len(patterns))
+        plan = [patterns[i % len(patterns)] for i in range(total)]
+    else:
+        # Too many patterns to visit each: visit the one where every ReLU is on and each pattern
+        # with one ReLU flipped (a forgotten g′ factor shows there), then random ones.
+        on = sampler.on_pattern(exprs)
+        plan = [pattern for pattern in [on] + sampler.neighbours(on) for _ in range(POINTS_PER_PATTERN)]
+        plan += [None] * max(N_POINTS, POINTS_PER_PATTERN * MAX_PATTERNS - len(plan))
     points, rows = [], []
-    for point in sample_points(symbols, MAX_TRIES, seed=SEED):
-        try:
-            row = []
-            for e in exprs:
-                value, kink = evaluate(e, point)
-                if kink < KINK_MARGIN:
-                    raise BadPoint("on a kink")
-                row.append(value)
-        except BadPoint:
-            continue
-        points.append(point)
-        rows.append(row)
-        if len(points) >= (N_POINTS if symbols else 1):
-            break
-    return points, rows
+    _draw(exprs, sampler, plan, points, rows)
+    return points, rows, sampler
+
+
+def _enrich(exprs, sampler, points, rows):
+    """Add points where the expected answer (the last expression) is non-zero, for the diagnosis.
+
+    Heaviside factors make both answers 0 wherever a ReLU is off; ratios and differences are only
+    informative where the expected answer is not 0, so more points are drawn in the region
+    patterns where it was seen non-zero, until :data:`N_DIAGNOSIS` such points exist.
+    """
+    nonzero = [sampler.pattern_of(p) for p, r in zip(points, rows) if abs(r[-1]) > ABS_TINY]
+    missing = N_DIAGNOSIS - len(nonzero)
+    if missing <= 0 or not nonzero or not sampler.steered:
+        return
+    patterns = sorted(set(nonzero))
+    _draw(exprs, sampler, [patterns[i % len(patterns)] for i in range(missing)], points, rows)
 
 
 def _constant(values):
@@ -148,6 +212,13 @@ def _nice_number(value):
 
 def _point_text(point):
     return ", ".join(f"{s.name} = {float(v):.3g}" for s, v in sorted(point.items(), key=lambda kv: kv[0].name))
+
+
+def _plus(constant):
+    """``'plus 1/2'`` or ``'minus 1'``: a constant added to the expected answer, in words."""
+    if constant.is_real and constant.is_negative:
+        return f"minus {_describe_factor(-constant)}"
+    return f"plus {_describe_factor(constant)}"
 
 
 def _describe_factor(factor):
@@ -196,16 +267,22 @@ def _factor_candidates(expected, symbols):
     return unique[:40]
 
 
-def _matching_factor(ratios, candidates, points):
+def _matching_factor(candidates, points, targets, bases):
+    """The first candidate F with ``target = base * F`` at every point (None if there is none).
+
+    ``bases`` must be non-zero at :data:`MIN_SUPPORT` points at least, or nothing is named.
+    """
+    if sum(1 for b in bases if abs(b) > ABS_TINY) < MIN_SUPPORT:
+        return None
     for cand in candidates:
         ok = True
-        for point, ratio in zip(points, ratios):
+        for point, target, base in zip(points, targets, bases):
             try:
                 value, _ = evaluate(cand, point)
             except BadPoint:
                 ok = False
                 break
-            if not _close(value, ratio):
+            if not _close(target, base * value):
                 ok = False
                 break
         if ok:
@@ -213,8 +290,108 @@ def _matching_factor(ratios, candidates, points):
     return None
 
 
-def _diagnose(answer, expected, points, rows, mapping):
-    """Return a Verdict for an answer that disagrees with the expected one."""
+def _name_derivative(factor):
+    """``'That factor is σ′(z3), ... '`` when a factor is the sigmoid's derivative, else ``''``."""
+    for node in sympy.preorder_traversal(factor):
+        if isinstance(node, sigmoid):
+            u = node.args[0]
+            if sympy.expand(factor - sigmoid(u) * (1 - sigmoid(u))) == 0:
+                return f"That factor is σ′({to_text(u)}) = σ({to_text(u)})(1 − σ({to_text(u)})). "
+            break
+    return ""
+
+
+def _heaviside_switches(factor):
+    """For a factor made only of Heaviside functions, their arguments; else None."""
+    if not factor.has(sympy.Heaviside):
+        return None
+    args = []
+    for f in sympy.Mul.make_args(factor):
+        base = f.base if f.is_Pow and f.exp.is_Integer and f.exp > 0 else f
+        if not isinstance(base, sympy.Heaviside):
+            return None
+        args.append(base.args[0])
+    return args
+
+
+def _side_text(arg, positive=True):
+    """Where ``arg > 0`` (or ``< 0``), as text: ``z1 > 0``, ``z < 1``, ``w*x + b > 0``."""
+    free = [s for s in arg.free_symbols if isinstance(s, sympy.Symbol)]
+    if len(free) == 1:
+        (sym,) = free
+        slope = sympy.diff(arg, sym)
+        offset = sympy.expand(arg - slope * sym)
+        if slope.is_number and not slope.is_zero and offset.is_number and slope.is_real:
+            root = sympy.nsimplify(-offset / slope) if offset != 0 else sympy.Integer(0)
+            greater = positive == bool(slope > 0)
+            return f"{sym.name} {'>' if greater else '<'} {to_text(root)}"
+    return f"{to_text(arg)} {'>' if positive else '<'} 0"
+
+
+def _relu_factor_message(factor, missing):
+    """The message for a missing (or surplus) factor made of Heaviside functions only."""
+    args = _heaviside_switches(factor)
+    on = " and ".join(_side_text(a, True) for a in args)
+    if len(args) == 1:
+        off = _side_text(args[0], False)
+        where = f"right where {on} but not where {off}"
+    else:
+        where = f"right where {on} but not elsewhere"
+    plain = all(a.is_Symbol for a in args)
+    if plain:
+        names = "·".join(f"g′({a.name})" for a in args)
+        what = (
+            f"a ReLU derivative factor {names} = {to_text(factor)}" if len(args) == 1
+            else f"the ReLU derivative factors {names} = {to_text(factor)}"
+        )
+    else:
+        what = f"the factor {to_text(factor)}"
+    if missing:
+        verb = "is missing?" if len(args) == 1 else "are missing?"
+        tail = " It is 0 where that ReLU is off." if plain and len(args) == 1 else ""
+        return f"Your answer is {where}: {what} {verb}{tail}"
+    return (
+        f"Your answer is {where}: it has {what.replace('a ReLU', 'the ReLU', 1)} that the expected answer "
+        "does not have."
+    )
+
+
+def _region_conditions(points, flags, values, sampler):
+    """Kink regions that contain every mismatch, each with a matching non-zero point outside.
+
+    Returns a list of ``(symbol, region)`` pairs: the answer is right at every point tried
+    outside ``region`` of ``symbol`` (and not merely because both sides are 0 there).
+    """
+    found = []
+    patterns = [sampler.pattern_of(p) for p in points]
+    for index, sym in enumerate(sampler.steered):
+        bad_regions = {pat[index] for pat, bad in zip(patterns, flags) if bad}
+        if len(bad_regions) != 1:
+            continue
+        (region,) = bad_regions
+        outside = [(bad, v) for pat, bad, v in zip(patterns, flags, values) if pat[index] != region]
+        if outside and not any(bad for bad, _ in outside) and any(abs(v) > ABS_TINY for _, v in outside):
+            found.append((sym, region))
+    return found
+
+
+def _digits_that_differ(a, b):
+    """Print two different numbers with enough digits to show that they differ."""
+    for digits in (6, 10, 15, 20, 30):
+        left, right = mpmath.nstr(a, digits), mpmath.nstr(b, digits)
+        if left != right:
+            break
+    return left, right
+
+
+def _diagnose(answer, expected, points, rows, sampler):
+    """Return a Verdict for an answer that disagrees with the expected one.
+
+    Every diagnosis is an identity checked at *every* point (``answer = c * expected``,
+    ``answer - expected = c``, ``expected = answer * F``), so points where Heaviside factors make
+    both sides 0 neither hide a diagnosis nor fake one; the constants are read off the points
+    where the values are non-zero.
+    """
     extra = sorted(
         (s for s in answer.free_symbols - expected.free_symbols if isinstance(s, sympy.Symbol)),
         key=lambda s: s.name,
@@ -237,9 +414,14 @@ def _diagnose(answer, expected, points, rows, mapping):
     e_vals = [r[1] for r in rows]
     has_symbols = bool(expected.free_symbols | answer.free_symbols)
 
-    if all(abs(e) > ABS_TINY for e in e_vals):
-        ratio = _constant([a / e for a, e in zip(a_vals, e_vals)])
-        if ratio is not None and abs(ratio) > ABS_TINY:
+    nonzero = [(a, e) for a, e in zip(a_vals, e_vals) if abs(e) > ABS_TINY]
+    if len(nonzero) >= min(MIN_SUPPORT, len(rows)):
+        ratio = _constant([a / e for a, e in nonzero])
+        if (
+            ratio is not None
+            and abs(ratio) > ABS_TINY
+            and all(_close(a, ratio * e) for a, e in zip(a_vals, e_vals))
+        ):
             factor = _nice_number(ratio)
             if factor == -1:
                 return Verdict(
@@ -275,48 +457,56 @@ def _diagnose(answer, expected, points, rows, mapping):
                 kind="additive_constant",
                 constant=constant,
                 message=(
-                    f"Off by an additive constant: your answer is the expected one plus "
-                    f"{_describe_factor(constant)}. The shape is right; check a constant term."
+                    f"Off by an additive constant: your answer is the expected one {_plus(constant)}. "
+                    "The shape is right; check a constant term."
                 ),
                 **base,
             )
         symbols = sorted(expected.free_symbols, key=lambda s: s.name)
-        if all(abs(a) > ABS_TINY for a in a_vals):
-            missing = _matching_factor([e / a for a, e in zip(a_vals, e_vals)], _factor_candidates(expected, symbols), points)
-            if missing is not None:
-                return Verdict(
-                    ok=False,
-                    kind="missing_factor",
-                    factor=missing,
-                    message=(
-                        f"A factor is missing: your answer times {to_text(missing)} would be right. "
-                        "In the chain rule every link contributes a factor; did one get lost?"
-                    ),
-                    **base,
+        missing = _matching_factor(_factor_candidates(expected, symbols), points, e_vals, a_vals)
+        if missing is not None:
+            if _heaviside_switches(missing) is not None:
+                message = _relu_factor_message(missing, missing=True)
+            else:
+                message = (
+                    f"A factor is missing: your answer times {to_text(missing)} would be right. "
+                    + _name_derivative(missing)
+                    + "In the chain rule every link contributes a factor; did one get lost?"
                 )
-        if all(abs(e) > ABS_TINY for e in e_vals):
-            surplus = _matching_factor([a / e for a, e in zip(a_vals, e_vals)], _factor_candidates(answer, symbols), points)
-            if surplus is not None:
-                return Verdict(
-                    ok=False,
-                    kind="extra_factor",
-                    factor=surplus,
-                    message=(
-                        f"One factor too many: your answer divided by {to_text(surplus)} would be right."
-                    ),
-                    **base,
-                )
-    point = next(iter(points)) if points else {}
-    a0, e0 = a_vals[0], e_vals[0]
+            return Verdict(ok=False, kind="missing_factor", factor=missing, message=message, **base)
+        surplus = _matching_factor(_factor_candidates(answer, symbols), points, a_vals, e_vals)
+        if surplus is not None:
+            if _heaviside_switches(surplus) is not None:
+                message = _relu_factor_message(surplus, missing=False)
+            else:
+                message = f"One factor too many: your answer divided by {to_text(surplus)} would be right."
+            return Verdict(ok=False, kind="extra_factor", factor=surplus, message=message, **base)
+    flags = [not _close(a, e) for a, e in zip(a_vals, e_vals)]
+    # Show a point where the two really differ, preferably one where the expected is not 0.
+    differing = [i for i, bad in enumerate(flags) if bad]
+    shown = next((i for i in differing if abs(e_vals[i]) > ABS_TINY), differing[0])
+    point = points[shown]
+    yours, theirs = _digits_that_differ(a_vals[shown], e_vals[shown])
     where = f" at {_point_text(point)}" if point else ""
+    values = f"your answer gives {yours}, the expected answer {theirs}"
+    regions = _region_conditions(points, flags, e_vals, sampler)
+    if regions:
+        if len(regions) == 1 and len(sampler.thresholds[regions[0][0]]) == 1:
+            sym, region = regions[0]
+            split = f"right where {sampler.describe(sym, 1 - region)} but not where {sampler.describe(sym, region)}"
+        else:
+            split = "right except where " + " and ".join(sampler.describe(sym, r) for sym, r in regions)
+        message = (
+            f"Not equivalent: your answer is {split} (e.g.{where}: {values}). "
+            "Check each side of the kink: a ReLU and its derivative g′ change formula there."
+        )
+    else:
+        message = f"Not equivalent: the two differ{where} ({values})."
     return Verdict(
         ok=False,
         kind="wrong",
         point={s.name: float(v) for s, v in point.items()},
-        message=(
-            f"Not equivalent: the two differ{where} (your answer gives {mpmath.nstr(a0, 6)}, "
-            f"the expected answer {mpmath.nstr(e0, 6)})."
-        ),
+        message=message,
         **base,
     )
 
@@ -340,7 +530,7 @@ def _compare_at_precision(answer, expected, mapping):
         return _exact_difference(answer, expected, quick)
     concrete_answer, concrete_expected = instantiate_functions([answer, expected], seed=SEED)
     symbols = sorted(concrete_answer.free_symbols | concrete_expected.free_symbols, key=lambda s: (s.name, str(s.assumptions0)))
-    points, rows = _values([concrete_answer, concrete_expected], symbols)
+    points, rows, sampler = _values([concrete_answer, concrete_expected], symbols)
     if not points:
         try:
             answer_ok = _values([concrete_answer], symbols)[0]
@@ -361,7 +551,8 @@ def _compare_at_precision(answer, expected, mapping):
         )
     if all(_close(a, e) for a, e in rows):
         return Verdict(ok=True, kind="equivalent", message="Correct: your answer is equivalent to the expected one.", **base)
-    return _relabel(_diagnose(concrete_answer, concrete_expected, points, rows, mapping), answer, expected)
+    _enrich([concrete_answer, concrete_expected], sampler, points, rows)
+    return _relabel(_diagnose(concrete_answer, concrete_expected, points, rows, sampler), answer, expected)
 
 
 def _exact_difference(answer, expected, difference):
@@ -372,8 +563,8 @@ def _exact_difference(answer, expected, difference):
             kind="additive_constant",
             constant=difference,
             message=(
-                f"Off by an additive constant: your answer is the expected one plus "
-                f"{_describe_factor(difference)}. The shape is right; check a constant term."
+                f"Off by an additive constant: your answer is the expected one {_plus(difference)}. "
+                "The shape is right; check a constant term."
             ),
             **base,
         )

@@ -11,6 +11,10 @@ walk over the SymPy tree (no code generation, nothing ``exec``-ed), which
   :data:`MAX_EXP_ARGUMENT`), so evaluation time stays bounded;
 * works in complex arithmetic, so ``log`` and ``sqrt`` of negative numbers are compared too.
 
+It also chooses the points: :func:`sample_points` draws them at random, and :class:`KinkSampler`
+steers the symbols that kinks depend on (found by :func:`kink_thresholds`) into every region
+between their kinks, so both sides of every ``Heaviside(z)`` are visited.
+
 Undefined functions (``sympy.Function('g')``) are replaced by concrete random smooth functions
 before evaluation (see :func:`instantiate_functions`): an identity that holds for generic ``g``
 holds for these, and a wrong one fails for them with probability one.
@@ -25,7 +29,15 @@ from sympy.core.function import AppliedUndef
 
 from .parsing import sigmoid
 
-__all__ = ["DPS", "BadPoint", "evaluate", "sample_points", "instantiate_functions"]
+__all__ = [
+    "DPS",
+    "BadPoint",
+    "evaluate",
+    "sample_points",
+    "kink_thresholds",
+    "KinkSampler",
+    "instantiate_functions",
+]
 
 #: Significant digits of the evaluation.
 DPS = 40
@@ -316,24 +328,236 @@ def sample_points(symbols, count, seed=0):
     (5, True)
     """
     rng = np.random.default_rng(seed)
-    points = []
-    for _ in range(count):
+    return [{sym: _ordinary_value(sym, rng) for sym in symbols} for _ in range(count)]
+
+
+def _ordinary_value(sym, rng):
+    """One random value for a symbol: its assumed sign, else a random one; never a nice number."""
+    if sym.is_integer:
+        value = mpmath.mpf(int(rng.integers(1, 5)))
+    else:
+        # A random float plus a small irrational-looking nudge: never a "nice" number.
+        value = mpmath.mpf(float(rng.uniform(SAMPLE_LOW, SAMPLE_HIGH))) + mpmath.mpf(1) / 7919
+    if sym.is_positive or sym.is_nonnegative:
+        sign = 1
+    elif sym.is_negative or sym.is_nonpositive:
+        sign = -1
+    else:
+        sign = 1 if rng.random() < 0.5 else -1
+    return sign * value
+
+
+def _kink_gaps(expr):
+    """The expressions whose sign changes at a kink of ``expr`` (zero exactly on the kink)."""
+    gaps = []
+
+    def conditions(cond):
+        if isinstance(cond, (sympy.And, sympy.Or, sympy.Not)):
+            for c in cond.args:
+                conditions(c)
+        elif isinstance(cond, sympy.core.relational.Relational):
+            gaps.append(cond.lhs - cond.rhs)
+
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Heaviside, sympy.Abs, sympy.sign)):
+            gaps.append(node.args[0])
+        elif isinstance(node, (sympy.Max, sympy.Min)):
+            args = list(node.args)
+            for i, first in enumerate(args):
+                for second in args[i + 1 :]:
+                    gaps.append(first - second)
+        elif isinstance(node, sympy.Piecewise):
+            for _, cond in node.args:
+                conditions(cond)
+    return gaps
+
+
+def kink_thresholds(exprs, symbols):
+    r"""Where the kinks of the expressions lie, for kinks that depend on one symbol linearly.
+
+    A ``Heaviside(z)``, ``Abs(z - 1)``, ``Max(0, 2*z)`` or a ``Piecewise`` condition ``z > 0``
+    puts a kink at a value :math:`t` of one symbol (the root of :math:`c z + d`). Those symbols
+    are the ones whose two sides the equivalence checker must both visit; kinks that mix several
+    symbols (``Max(0, w*x + b)``) are left to random sampling. Symbols with a sign or integer
+    assumption are never steered.
+
+    Parameters
+    ----------
+    exprs : sequence of sympy.Expr
+        The expressions compared.
+    symbols : sequence of sympy.Symbol
+        The symbols that will be sampled.
+
+    Returns
+    -------
+    dict of {sympy.Symbol: tuple of float}
+        For each steerable symbol, its kink values in increasing order.
+
+    Examples
+    --------
+    >>> z, w = sympy.symbols("z w")
+    >>> kink_thresholds([sympy.Heaviside(z) * w, sympy.Max(0, z - 1) + sympy.Abs(w * z)], [z, w])
+    {z: (0.0, 1.0)}
+    """
+    wanted = {s for s in symbols if _steerable(s)}
+    found = {}
+    for expr in exprs:
+        for gap in _kink_gaps(expr):
+            free = gap.free_symbols
+            if len(free) != 1:
+                continue
+            (sym,) = free
+            if sym not in wanted:
+                continue
+            slope = sympy.diff(gap, sym)
+            if not slope.is_number or slope.is_zero:
+                continue
+            offset = sympy.expand(gap - slope * sym)
+            if not offset.is_number:
+                continue
+            root = -offset / slope
+            if not root.is_real:
+                continue
+            found.setdefault(sym, set()).add(float(root))
+    return {s: tuple(sorted(found[s])) for s in sorted(found, key=lambda s: s.name)}
+
+
+def _steerable(sym):
+    return not (
+        sym.is_integer
+        or sym.is_positive
+        or sym.is_negative
+        or sym.is_nonnegative
+        or sym.is_nonpositive
+    )
+
+
+class KinkSampler:
+    r"""Random points that visit every side of every kink: one region pattern at a time.
+
+    Each symbol of ``thresholds`` (see :func:`kink_thresholds`) has ``k + 1`` regions between
+    its ``k`` kink values; a *pattern* picks one region per symbol. :meth:`point` draws a point
+    inside a given pattern (or, with ``pattern=None``, in a random one); the other symbols are
+    drawn as in :func:`sample_points` (mixed signs, magnitudes in [0.2, 2.6], never a nice number).
+
+    Parameters
+    ----------
+    symbols : sequence of sympy.Symbol
+        Every symbol to sample, in a fixed order.
+    thresholds : dict of {sympy.Symbol: tuple of float}
+        The kink values of the steered symbols.
+    seed : int, default 0
+        Seed of ``np.random.default_rng``.
+
+    Examples
+    --------
+    >>> z1, z2, w = sympy.symbols("z1 z2 w")
+    >>> sampler = KinkSampler([w, z1, z2], {z1: (0.0,), z2: (0.0,)}, seed=1)
+    >>> sampler.patterns()
+    [(0, 0), (0, 1), (1, 0), (1, 1)]
+    >>> point = sampler.point((0, 1))
+    >>> bool(point[z1] < 0 < point[z2])
+    True
+    >>> sampler.on_pattern([sympy.Heaviside(z1) * sympy.Heaviside(-z2)])
+    (1, 0)
+    >>> sampler.neighbours((1, 0))
+    [(0, 0), (1, 1)]
+    """
+
+    def __init__(self, symbols, thresholds, seed=0):
+        self.symbols = list(symbols)
+        self.steered = [s for s in self.symbols if s in thresholds]
+        self.thresholds = {s: tuple(thresholds[s]) for s in self.steered}
+        self.rng = np.random.default_rng(seed)
+
+    def patterns(self):
+        """Every region pattern, as tuples of region indices (one per steered symbol)."""
+        from itertools import product
+
+        return list(product(*(range(len(self.thresholds[s]) + 1) for s in self.steered)))
+
+    def count(self):
+        """How many region patterns there are."""
+        total = 1
+        for s in self.steered:
+            total *= len(self.thresholds[s]) + 1
+        return total
+
+    def pattern_of(self, point):
+        """The region pattern a point lies in."""
+        return tuple(sum(1 for t in self.thresholds[s] if point[s] > t) for s in self.steered)
+
+    def describe(self, sym, region):
+        """The region as text, e.g. ``'z1 < 0'`` or ``'0 < z < 1'``."""
+        ts = self.thresholds[sym]
+        fmt = lambda t: f"{t:g}"  # noqa: E731
+        if region == 0:
+            return f"{sym.name} < {fmt(ts[0])}"
+        if region == len(ts):
+            return f"{sym.name} > {fmt(ts[-1])}"
+        return f"{fmt(ts[region - 1])} < {sym.name} < {fmt(ts[region])}"
+
+    def on_pattern(self, exprs):
+        """The pattern where every ``Heaviside(u)`` and ``Max(0, u)`` of ``exprs`` is "on" (u > 0).
+
+        A product of ReLU derivatives is non-zero in this one pattern only; when there are too
+        many patterns to visit them all, this pattern and its neighbours are the ones to visit.
+        Symbols without such a switch take their top region.
+        """
+        choice = {}
+        for expr in exprs:
+            for node in sympy.preorder_traversal(expr):
+                if isinstance(node, sympy.Heaviside):
+                    switch = node.args[0]
+                elif isinstance(node, sympy.Max) and len(node.args) == 2 and sympy.S.Zero in node.args:
+                    switch = node.args[0] if node.args[1] == 0 else node.args[1]
+                else:
+                    continue
+                free = switch.free_symbols
+                if len(free) != 1 or next(iter(free)) not in self.thresholds:
+                    continue
+                (sym,) = free
+                slope = sympy.diff(switch, sym)
+                offset = sympy.expand(switch - slope * sym)
+                if not (slope.is_number and offset.is_number) or slope.is_zero:
+                    continue
+                root = float(-offset / slope)
+                below = sum(1 for t in self.thresholds[sym] if t < root)
+                choice.setdefault(sym, below + 1 if slope > 0 else below)
+        return tuple(choice.get(s, len(self.thresholds[s])) for s in self.steered)
+
+    def neighbours(self, pattern):
+        """The patterns that differ from ``pattern`` in the region of exactly one symbol."""
+        out = []
+        for index, sym in enumerate(self.steered):
+            for region in range(len(self.thresholds[sym]) + 1):
+                if region != pattern[index]:
+                    out.append(pattern[:index] + (region,) + pattern[index + 1 :])
+        return out
+
+    def point(self, pattern=None):
+        """A random point (dict of symbol to ``mpmath.mpf``) in ``pattern``."""
+        nudge = mpmath.mpf(1) / 7919
         point = {}
-        for sym in symbols:
-            if sym.is_integer:
-                value = mpmath.mpf(int(rng.integers(1, 5)))
+        regions = dict(zip(self.steered, pattern)) if pattern is not None else {}
+        for sym in self.symbols:
+            if sym in self.thresholds:
+                ts = self.thresholds[sym]
+                region = regions.get(sym)
+                if region is None:
+                    region = int(self.rng.integers(0, len(ts) + 1))
+                magnitude = float(self.rng.uniform(SAMPLE_LOW, SAMPLE_HIGH))
+                if region == 0:
+                    value = mpmath.mpf(ts[0]) - magnitude - nudge
+                elif region == len(ts):
+                    value = mpmath.mpf(ts[-1]) + magnitude + nudge
+                else:
+                    lo, hi = ts[region - 1], ts[region]
+                    value = mpmath.mpf(lo) + (hi - lo) * (mpmath.mpf(float(self.rng.uniform(0.05, 0.95))) + nudge / 10)
+                point[sym] = value
             else:
-                # A random float plus an irrational nudge: never a "nice" number.
-                value = mpmath.mpf(float(rng.uniform(SAMPLE_LOW, SAMPLE_HIGH))) + mpmath.mpf(1) / 7919
-            if sym.is_positive or sym.is_nonnegative:
-                sign = 1
-            elif sym.is_negative or sym.is_nonpositive:
-                sign = -1
-            else:
-                sign = 1 if rng.random() < 0.5 else -1
-            point[sym] = sign * value
-        points.append(point)
-    return points
+                point[sym] = _ordinary_value(sym, self.rng)
+        return point
 
 
 def instantiate_functions(exprs, seed=0):

@@ -13,7 +13,9 @@ What a learner may write
 * ``^`` for power, the Unicode minus ``−``, ``·``, ``×`` and ``⋅`` for multiplication, ``÷`` for
   division, ``²`` and ``³`` as exponents;
 * implicit multiplication where it cannot be misread: ``2z``, ``2(z + 1)``,
-  ``σ(z)(1 − σ(z))``, ``(a - y)z``, ``z(1 - z)`` when ``z`` is a variable;
+  ``σ(z)(1 − σ(z))``, ``(a - y)z``, ``z(1 - z)`` when ``z`` is a variable, and a blank between
+  two names or after a closing parenthesis (``theta3 Heaviside(z2)``, ``a b``, ``(a - y) z``);
+  a blank before a number (``z 2``) is refused with a request for ``*``;
 * the functions ``exp log sqrt sin cos tan sinh cosh tanh Abs Max Min Heaviside sigmoid σ relu``
   (``abs``, ``max``, ``min`` and ``H`` are accepted spellings) and the constant ``pi`` (``π``).
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import keyword
 import math
 import re
 import unicodedata
@@ -235,6 +238,10 @@ _IMPLICIT_AFTER_NUMBER = re.compile(
 )
 # A closing parenthesis directly followed by a letter, a digit or an opening parenthesis.
 _IMPLICIT_AFTER_PAREN = re.compile(r"\)(?=\s*(?:\w|\())")
+# Blanks between a name (or a closing parenthesis) and a following name: `theta3 H(z2)`, `a b`.
+_IMPLICIT_SPACE = re.compile(r"(?<=[\w)])[ \t]+(?=" + _NAME_CHAR + r")")
+_WORD_BEFORE = re.compile(r"(\w+)$")
+_WORD_AFTER = re.compile(r"\w+")
 
 
 # Whether the learner wrote powers with ^ (then snippets in messages use ^ too).
@@ -275,11 +282,59 @@ def _variable_map(variables):
     return mapping
 
 
+def _space_means_times(text):
+    """Read a blank between two names (or after a closing parenthesis) as ``*``.
+
+    ``theta3 Heaviside(z2)`` becomes ``theta3*Heaviside(z2)`` and ``a b`` becomes ``a*b``. A blank
+    next to a Python keyword (``x if y else z``, ``c for c in ...``, ``lambda x``) is left alone
+    so such input is still refused for what it is, and so is any text with quotes. A blank
+    between a name and ``(`` keeps its meaning (``sigmoid (z)`` is a call), and a blank before a
+    number (``z 2``) is not guessed at: it stays an error that asks for ``*``.
+    """
+    if "'" in text or '"' in text:
+        return text
+
+    def replace(match):
+        before = _WORD_BEFORE.search(text, 0, match.start())
+        after = _WORD_AFTER.match(text, match.end())
+        for word in (before.group(1) if before else None, after.group(0)):
+            if word is not None and keyword.iskeyword(word):
+                return match.group(0)
+        if _follows_division(text, match.start()):
+            start = text.rfind("/", 0, match.start())
+            shown = " ".join(text[start : match.end() + len(after.group(0))].split())
+            raise AnswerFormatError(
+                f"`{shown}` is ambiguous: a blank after a division could mean either order; "
+                "write `*` and brackets, e.g. `y/x` or `1/(x*y)`"
+            )
+        return "*"
+
+    return _IMPLICIT_SPACE.sub(replace, text)
+
+
+def _follows_division(text, position):
+    """Whether the factor ending at ``position`` is a divisor in its term (``1/x`` before ``y``)."""
+    depth = 0
+    for ch in reversed(text[:position]):
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            if depth == 0:
+                return False
+            depth -= 1
+        elif depth == 0 and ch in "+-,":
+            return False
+        elif depth == 0 and ch == "/":
+            return True
+    return False
+
+
 def _preprocess(text):
     for old, new in _TRANSLATIONS.items():
         text = text.replace(old, new)
     text = _IMPLICIT_AFTER_NUMBER.sub(r"\1*", text)
     text = _IMPLICIT_AFTER_PAREN.sub(")*", text)
+    text = _space_means_times(text)
     return text.strip()
 
 
@@ -319,8 +374,11 @@ def _explain_syntax_error(text, err):
     hint = ""
     if text.count("(") != text.count(")"):
         hint = f" (there are {text.count('(')} `(` but {text.count(')')} `)`)"
-    elif re.search(r"\w\s+\w", text):
-        hint = " (is a `*` missing between two names?)"
+    elif re.search(r"[\w)]\s+[\w(]", text):
+        hint = (
+            " (is a `*` missing? Write `*` for a product, as in `z*2` or `theta3*Heaviside(z2)`; "
+            "a blank is read as `*` only between two names)"
+        )
     return f"could not read the expression near `{near}`{hint}"
 
 

@@ -20,6 +20,14 @@ z, x = sympy.symbols("z x")
 
 SIG = "sigmoid(z)"
 SIG_PRIME = "sigmoid(z)*(1 - sigmoid(z))"
+# dC/db1 of the scalar network (ReLU hidden layers): Heaviside factors make it 0 wherever a ReLU
+# is off, which must neither hide the diagnosis of a mistake nor let a forgotten g' through.
+PATH = "2*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
+PATH_NO_SIG_PRIME = "2*(a3 - y)*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
+# dC/dθ2 of a two-layer network: the ReLU output Max(0, z1) is a factor.
+THETA2 = "2*(sigmoid(z2) - y)*sigmoid(z2)*(1 - sigmoid(z2))*Max(0, z1)"
+# Seven ReLUs on a path: 128 region patterns, more than are visited one by one.
+SEVEN = "t*" + "*".join(f"Heaviside(z{i})" for i in range(1, 8))
 
 
 def _eq(answer, expected, variables=None):
@@ -72,6 +80,10 @@ EQUIVALENT = [
     _eq("e*x", "x*e", ["x", "e"]),
     _eq("(1 + z)**1000 - (1 + z)**1000 + z", "z"),
     _eq("pi*z", "π*z"),
+    _eq("2*(a3 - y)*σ(z3)*(1 - σ(z3))*theta3 Heaviside(z2) theta2 Heaviside(z1)", PATH),
+    _eq("2*(a3 - y)*sigmoid(z3)*sigmoid(-z3)*theta2*theta3*H(z1)^2*H(z2)", PATH),
+    _eq("2*(sigmoid(z2) - y)*sigmoid(z2)*(1 - sigmoid(z2))*z1*Heaviside(z1)", THETA2),
+    _eq("t*Heaviside(z7)*" + "*".join(f"Heaviside(z{i})" for i in range(1, 7)), SEVEN),
 ]
 
 WRONG = [
@@ -99,6 +111,20 @@ WRONG = [
     _no("x^2 + 1", "(x + 1)^2", "wrong"),
     _no("2^1000", "2^1000 + 1", "wrong"),
     _no("1/z", "1/(z + 1)", "wrong"),
+    _no(PATH_NO_SIG_PRIME, PATH, "missing_factor"),
+    _no("4*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(z1)", PATH, "constant_factor"),
+    _no("2*(y - a3)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(z1)", PATH, "sign"),
+    _no(PATH + " + 1", PATH, "additive_constant"),
+    _no("2*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*Heaviside(z1)", PATH, "missing_factor"),
+    _no("2*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2", PATH, "missing_factor"),
+    _no("2*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*theta2", PATH, "missing_factor"),
+    _no("2*(a3 - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(-z1)", PATH, "wrong"),
+    _no("2*(sigmoid(z2) - y)*Max(0, z1)", THETA2, "missing_factor"),
+    _no("(sigmoid(z2) - y)*sigmoid(z2)*(1 - sigmoid(z2))*relu(z1)", THETA2, "constant_factor"),
+    _no("2*(sigmoid(z2) - y)*sigmoid(z2)*(1 - sigmoid(z2))*z1", THETA2, "wrong"),
+    _no("z", "relu(z)", "wrong"),
+    _no("x*z*Heaviside(z)", "x*z", "extra_factor"),
+    _no("t*" + "*".join(f"Heaviside(z{i})" for i in range(1, 7)), SEVEN, "missing_factor"),
 ]
 
 HOSTILE = [

@@ -142,6 +142,75 @@ def test_bad_arguments_raise_with_the_argument_named():
         equivalent("z", "open('f')")
 
 
+# Heaviside (ReLU) factors ------------------------------------------------------------------------
+
+#: Relative gap between the two values at the point a 'wrong' verdict shows.
+DIFFER_REL = 1e-12
+
+z1, z2, z3, z4 = sympy.symbols("z1 z2 z3 z4")
+
+
+def test_missing_sigmoid_prime_is_named_despite_heaviside_factors():
+    """Points where a ReLU is off (both sides 0) do not hide the missing σ′(z3)."""
+    v = equivalent(corpus.PATH_NO_SIG_PRIME, corpus.PATH)
+    assert (v.ok, v.kind) == (False, "missing_factor"), v.message
+    assert v.factor == sigmoid(z3) * (1 - sigmoid(z3))
+    assert "σ′(z3) = σ(z3)(1 − σ(z3))" in v.message
+
+
+def test_constant_sign_and_additive_diagnoses_hold_with_heaviside_factors():
+    path = corpus.PATH
+    v = equivalent("3*" + path, path)
+    assert (v.kind, v.factor) == ("constant_factor", 3)
+    v = equivalent("-" + path, path)
+    assert v.kind == "sign"
+    v = equivalent(path + " - 1/2", path)
+    assert (v.kind, v.constant) == ("additive_constant", -sympy.Rational(1, 2))
+    assert "expected one minus 1/2" in v.message
+
+
+@pytest.mark.parametrize("dropped", ["z1", "z2", "z3", "z4"])
+def test_a_forgotten_relu_derivative_is_wrong_and_said_to_be_wrong_where_the_relu_is_off(dropped):
+    """Dropping one g′ of four (16 region patterns) is caught, and the message names its side."""
+    expected = "w*" + "*".join(f"Heaviside({n})" for n in ("z1", "z2", "z3", "z4"))
+    answer = "w*" + "*".join(f"Heaviside({n})" for n in ("z1", "z2", "z3", "z4") if n != dropped)
+    v = equivalent(answer, expected)
+    assert (v.ok, v.kind) == (False, "missing_factor"), v.message
+    assert v.factor == sympy.Heaviside(sympy.Symbol(dropped))
+    assert f"right where {dropped} > 0 but not where {dropped} < 0" in v.message
+    assert f"g′({dropped})" in v.message
+
+
+def test_an_answer_right_on_one_side_of_a_kink_is_told_so():
+    v = equivalent("z", "relu(z)")
+    assert (v.ok, v.kind) == (False, "wrong")
+    assert "right where z > 0 but not where z < 0" in v.message
+    assert v.point["z"] < 0
+
+
+def test_a_shifted_kink_is_described_at_its_place():
+    v = equivalent("t*Heaviside(z - 1)*Heaviside(z)", "t*Heaviside(z)")
+    assert (v.ok, v.kind) == (False, "extra_factor")
+    assert "right where z > 1 but not where z < 1" in v.message
+
+
+def test_the_point_shown_for_a_wrong_answer_is_one_where_the_two_differ():
+    """Never "gives 0.0, the expected answer 0.0": both values are printed as they differ."""
+    shown = 0
+    for case in corpus.WRONG:
+        v = equivalent(case.answer, case.expected, case.variables)
+        if v.kind != "wrong" or not v.point:
+            continue
+        shown += 1
+        at = {sympy.Symbol(k): sympy.Float(val, 30) for k, val in v.point.items()}
+        ours = sympy.N(v.parsed.xreplace(at), 30)
+        theirs = sympy.N(v.expected.xreplace(at), 30)
+        assert abs(ours - theirs) > DIFFER_REL * max(abs(ours), abs(theirs)), v.message
+        yours, expected = v.message.split("your answer gives ")[1].split(", the expected answer ")
+        assert yours != expected.rstrip(").").split(")")[0], v.message
+    assert shown >= 5
+
+
 # check_derivation ------------------------------------------------------------------------------
 
 

@@ -5,7 +5,14 @@ import pytest
 import sympy
 
 from course_pkg.symbolic import sigmoid
-from course_pkg.symbolic.numeric import BadPoint, evaluate, instantiate_functions, sample_points
+from course_pkg.symbolic.numeric import (
+    BadPoint,
+    KinkSampler,
+    evaluate,
+    instantiate_functions,
+    kink_thresholds,
+    sample_points,
+)
 
 #: Agreement required between the evaluator and mpmath computed directly.
 VALUE_TOL = 1e-30
@@ -53,3 +60,32 @@ def test_generic_functions_become_concrete():
     [expr] = instantiate_functions([g(x) + sympy.diff(g(x), x)])
     assert not expr.has(g) and not expr.has(sympy.Derivative)
     assert expr.free_symbols == {x}
+
+
+def test_kink_thresholds_find_single_symbol_kinks_only():
+    w, b, p = sympy.symbols("w b") + (sympy.Symbol("p", positive=True),)
+    exprs = [
+        sympy.Heaviside(z) * sympy.Max(0, 2 * z - 3) * sympy.Abs(x + 1),
+        sympy.Max(0, w * x + b) + sympy.Heaviside(p) + sympy.Piecewise((1, x > 2), (0, True)),
+    ]
+    assert kink_thresholds(exprs, [z, x, w, b, p]) == {x: (-1.0, 2.0), z: (0.0, 1.5)}
+
+
+def test_kink_sampler_visits_every_region_pattern_deterministically():
+    z1, z2 = sympy.symbols("z1 z2")
+    sampler = KinkSampler([x, z1, z2], {z1: (0.0,), z2: (-1.0, 1.0)}, seed=5)
+    assert sampler.count() == 6 and len(sampler.patterns()) == 6
+    for pattern in sampler.patterns():
+        for _ in range(5):
+            assert sampler.pattern_of(sampler.point(pattern)) == pattern
+    again = KinkSampler([x, z1, z2], {z1: (0.0,), z2: (-1.0, 1.0)}, seed=5)
+    assert again.point((1, 2)) == KinkSampler([x, z1, z2], {z1: (0.0,), z2: (-1.0, 1.0)}, seed=5).point((1, 2))
+    assert sampler.describe(z2, 1) == "-1 < z2 < 1" and sampler.describe(z1, 0) == "z1 < 0"
+
+
+def test_kink_sampler_knows_where_relus_are_on():
+    z1, z2 = sympy.symbols("z1 z2")
+    sampler = KinkSampler([z1, z2], {z1: (0.0,), z2: (0.0, 1.0)})
+    on = sampler.on_pattern([sympy.Heaviside(-z1) * sympy.Max(0, z2 - 1)])
+    assert on == (0, 2)
+    assert sorted(sampler.neighbours(on)) == [(0, 0), (0, 1), (1, 2)]

@@ -32,11 +32,34 @@ z, x, a, y = sympy.symbols("z x a y")
         ("+z", z),
         ("log(x, 2)", sympy.log(x, 2)),
         ("Max(a, y, z)", sympy.Max(a, y, z)),
+        ("a y", a * y),
+        ("x H(z) a", x * sympy.Heaviside(z) * a),
+        ("(a - y) z", (a - y) * z),
+        ("σ(z) (1 − σ(z))", sigmoid(z) * (1 - sigmoid(z))),
+        ("sigmoid (z)", sigmoid(z)),
+        ("(1/x) y", y / x),
+        ("x y^2", x * y**2),
     ],
 )
 def test_accepted_forms_read_as_intended(text, expected):
     """Every accepted spelling gives the SymPy expression a learner means."""
     assert parse_answer(text) == expected
+
+
+def test_a_blank_between_names_means_times_but_never_next_to_a_keyword():
+    """`theta3 Heaviside(z2)` is a product; keywords, text and names before numbers are not."""
+    theta3, z2 = sympy.symbols("theta3 z2")
+    assert parse_answer("theta3 Heaviside(z2)", variables=["theta3", "z2"]) == theta3 * sympy.Heaviside(z2)
+    with pytest.raises(AnswerFormatError, match="`... if ... else ...` is not allowed"):
+        parse_answer("x if y else z")
+    with pytest.raises(AnswerFormatError, match="comprehensions"):
+        parse_answer("[c for c in x]")
+    with pytest.raises(AnswerFormatError, match="lambdas are not allowed"):
+        parse_answer("lambda x: x")
+    with pytest.raises(AnswerFormatError, match=r"not text \(`'a b'`\)"):
+        parse_answer("'a b'")
+    with pytest.raises(AnswerFormatError, match="`sin` is a function"):
+        parse_answer("sin x")
 
 
 def test_variables_keep_the_callers_symbols_and_assumptions():
@@ -90,7 +113,8 @@ def test_unknown_variable_is_refused_when_variables_are_given():
         ("exp(x=1)", "keyword"),
         ("1/0", "division by zero"),
         ("(z", "there are 1 `(` but 0 `)`"),
-        ("x y", "is a `*` missing"),
+        ("z 2", "is a `*` missing"),
+        ("1/x y", "ambiguous"),
         ("", "empty"),
         ("z if z else 1", "Heaviside or Max"),
         ("exp(exp(exp(z)))", "tower of exponentials"),
