@@ -165,7 +165,8 @@ def relu(z):
     >>> sympy.diff(relu(z), z)
     Heaviside(z)
     """
-    return sympy.Max(0, sympy.sympify(z))
+    # strict: numbers and SymPy objects only; a string is refused, never parsed (or eval-ed)
+    return sympy.Max(0, sympy.sympify(z, strict=True))
 
 
 def _heaviside(z):

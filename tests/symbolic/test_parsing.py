@@ -178,3 +178,13 @@ def test_sigmoid_function_behaves_like_its_definition():
     assert sigmoid(z).rewrite(sympy.exp) == 1 / (1 + sympy.exp(-z))
     assert sympy.latex(sigmoid(z)) == r"\sigma\left(z\right)"
     assert abs(float(sigmoid(sympy.Rational(1, 3)).evalf()) - 1 / (1 + sympy.exp(-sympy.Rational(1, 3))).evalf()) < 1e-12
+
+
+def test_relu_refuses_text_instead_of_parsing_it():
+    """The public relu() helper never hands a string to SymPy's eval-based parser."""
+    from sympy import SympifyError
+
+    from course_pkg.symbolic import relu
+
+    with pytest.raises(SympifyError):
+        relu("__import__('os').getcwd()")
