@@ -7,7 +7,11 @@ every assignment and grades them all with ONE ``python -m nbgrader autograde "*"
 * ``solved``: the source notebook, solutions included: must get full marks;
 * ``untouched``: the release as a learner receives it: must get 0;
 * ``tampered``: the release with every test cell replaced by ``pass``: nbgrader restores the
-  locked test cells from the gradebook, so it must still get 0.
+  locked test cells from the gradebook, so it must still get 0;
+* ``partial``: the solved notebook with its first solution cell left as released: it must get
+  some points but not all, and the feedback nbgrader returns must tell the learner what to do.
+
+After autograding, ONE ``python -m nbgrader generate_feedback "*"`` writes the HTML feedback.
 
 Assignments are found by glob (``notebooks/*/*.ipynb``), so new notebooks are covered at once.
 """
@@ -25,7 +29,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
 ASSIGNMENTS = {p.parent.name: p.name for p in NOTEBOOKS}
-STUDENTS = ("solved", "untouched", "tampered")
+STUDENTS = ("solved", "untouched", "tampered", "partial")
 
 #: Seconds nbgrader may take for one command (all assignments and students together).
 NBGRADER_TIMEOUT = 900
@@ -45,6 +49,7 @@ class Course:
     root: pathlib.Path
     generate: subprocess.CompletedProcess
     autograde: subprocess.CompletedProcess
+    feedback: subprocess.CompletedProcess
     scores: dict  # (assignment, student) -> (score, max_score, {grade_id: (score, max_score)})
 
     def __repr__(self):
@@ -55,6 +60,10 @@ class Course:
 
     def autograded(self, assignment, student):
         return self.root / "autograded" / student / assignment / ASSIGNMENTS[assignment]
+
+    def feedback_html(self, assignment, student):
+        name = pathlib.Path(ASSIGNMENTS[assignment]).stem + ".html"
+        return self.root / "feedback" / student / assignment / name
 
 
 def _nbgrader(root, *args):
@@ -81,6 +90,15 @@ def _submit(root, student, assignment, nb):
     nbformat.write(nb, dest)
 
 
+def _first_exercise_unsolved(source, release):
+    """The solved notebook, but with its first solution cell as the release has it (a stub)."""
+    stubs = {c.metadata.nbgrader.grade_id: c.source for c in release.cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    first = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = stubs[first.metadata.nbgrader.grade_id]
+    return source
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """Generate, submit three students per assignment, autograde them all, read the gradebook."""
@@ -102,7 +120,11 @@ def course(tmp_path_factory):
         for cell in _grade_cells(tampered):
             cell.source = "pass"
         _submit(root, "tampered", assignment, tampered)
+        _submit(root, "partial", assignment, _first_exercise_unsolved(
+            nbformat.read(root / "notebooks" / assignment / name, as_version=4),
+            nbformat.read(release, as_version=4)))
     autograde = _nbgrader(root, "autograde", "*")
+    feedback = _nbgrader(root, "generate_feedback", "*")
 
     scores = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -114,7 +136,7 @@ def course(tmp_path_factory):
                     continue
                 cells = {g.name: (g.score, g.max_score) for g in submission.grades}
                 scores[assignment, student] = (submission.score, submission.max_score, cells)
-    return Course(root, generate, autograde, scores)
+    return Course(root, generate, autograde, feedback, scores)
 
 
 def _score(course, assignment, student):
@@ -239,3 +261,19 @@ def test_edited_test_cells_are_restored_and_still_score_zero(course, assignment)
     for cell in _grade_cells(graded):
         grade_id = cell.metadata.nbgrader.grade_id
         assert cell.source == originals[grade_id], f"{assignment}: {grade_id} was not restored from the source"
+
+
+@each_assignment
+def test_partial_submission_gets_partial_marks_and_actionable_feedback(course, assignment):
+    """One exercise left undone: some points, not all, and feedback that says what to do."""
+    assert course.feedback.returncode == 0, f"generate_feedback failed: {_tail(course.feedback)}"
+    score, max_score, cells = _score(course, assignment, "partial")
+    assert 0 < score < max_score, f"{assignment}: the partial submission scored {score}/{max_score}: {cells}"
+    lost = [gid for gid, s in cells.items() if not s[0]]
+    html = course.feedback_html(assignment, "partial")
+    assert html.exists(), f"{assignment}: no feedback file {html}"
+    text = html.read_text()
+    assert "is not written yet" in text, (
+        f"{assignment}: the feedback for the unsolved exercise ({lost}) does not say what to do"
+    )
+    assert "Traceback" not in _error_of(course, assignment, "partial", lost[0])
