@@ -18,6 +18,7 @@ it as the answer fails with a message saying so.
 
 import importlib
 import inspect
+import re
 
 import numpy as np
 
@@ -133,9 +134,13 @@ def _compare(result, f, x, h, label, true_derivative=None):
         why = _explain(got, f, x, h, true_derivative)
         if not why:
             raise
-        # Keep the header and the expected/got lines; name the mistake instead of the generic pattern.
-        lines = str(exc).split("\n")[: 3 if got.size <= 8 else 2]
-        raise AssertionError("\n".join([*lines, why])) from None
+        # Keep the header and the expected/got lines; name the mistake instead of the generic
+        # pattern (the last line, when assert_close recognised one).
+        message = str(exc)
+        generic = _core.diagnose(got, expected)
+        if generic and message.endswith(generic):
+            message = message[: -len(generic)].rstrip("\n")
+        raise AssertionError(f"{message}\n{why}") from None
 
 
 def check_central_difference(central_difference):
@@ -222,12 +227,13 @@ def check_central_difference_hidden(central_difference):
 # --------------------------------------------------------------------------------------------
 # Exercise 2: derivatives of compositions, typed as strings
 # --------------------------------------------------------------------------------------------
-#: The typed-derivative exercises: the composition, the variable to differentiate by, all
-#: variables, a numpy version of the function for the numerical cross-check, the points, and the
-#: classic wrong answers with what each reveals.
+#: The typed-derivative exercises: the composition, how messages show it, the variable to
+#: differentiate by, all variables, a numpy version of the function for the numerical
+#: cross-check, the points, and the classic wrong answers with what each reveals.
 EXERCISES = {
     "sin_square": {
         "function": "sin(x**2)",
+        "display": "d/dx sin(x²)",
         "wrt": "x",
         "variables": ("x",),
         "numeric": lambda x: _sin(x * x),
@@ -242,12 +248,18 @@ EXERCISES = {
             ("cos(2*x)",
              "That is cos evaluated at g'(x) = 2x. The chain rule evaluates the outer derivative "
              "at g(x) = x² and then multiplies by g'(x) = 2x."),
+            ("2*x*cos(x)**2",
+             "cos(x)^2 means (cos x)², the square of cos x. The outer derivative is cos evaluated "
+             "at the inner value x²: type cos(x^2)."),
             ("-2*x*cos(x**2)",
              "The derivative of sin is +cos (it is cos whose derivative is −sin)."),
+            ("sin(x**2)",
+             "That is the function itself; the exercise asks for its derivative."),
         ),
     },
     "softplus": {
         "function": "log(1 + exp(x))",
+        "display": "d/dx log(1 + eˣ)",
         "wrt": "x",
         "variables": ("x",),
         "numeric": lambda x: _logaddexp(0.0, x),
@@ -261,10 +273,15 @@ EXERCISES = {
              "d log(u)/du = 1/u at u = 1 + eˣ."),
             ("exp(x)/(1 + exp(x))**2",
              "The derivative of log(u) is 1/u, not 1/u²."),
+            ("exp(x)/(1 + x)",
+             "The outer link 1/u must be evaluated at the inner value u = 1 + eˣ, not at 1 + x."),
+            ("log(1 + exp(x))",
+             "That is the function itself; the exercise asks for its derivative."),
         ),
     },
     "neuron_cost": {
         "function": "(tanh(theta*x) - y)**2/2",
+        "display": "dC/dθ for C = ½(tanh(θx) − y)²",
         "wrt": "theta",
         "variables": ("theta", "x", "y"),
         "numeric": lambda theta, x, y: 0.5 * (_tanh(theta * x) - y) ** 2,
@@ -281,9 +298,29 @@ EXERCISES = {
              "The ½ in front of the square cancels the 2 of the power rule: d(½u²)/du = u."),
             ("x*(tanh(theta*x) - y)*(1 - tanh(theta*x))",
              "The derivative of tanh(z) is 1 − tanh²(z): the tanh is squared."),
+            ("x*(tanh(theta*x) - y)*(1 - tanh(x)**2)",
+             "The middle link 1 − tanh²(z) must be evaluated at the neuron's weighted input "
+             "z = θx, not at x."),
+            ("x*(y - tanh(theta*x))*(1 - tanh(theta*x)**2)",
+             "The sign is flipped: the outer link is dC/da = a − y for C = ½(a − y)², "
+             "not y − a."),
+            ("(tanh(theta*x) - y)**2/2",
+             "That is the cost itself; the exercise asks for its derivative dC/dθ."),
+        ),
+        "format_hint": (
+            "Write the answer with theta, x and y only: put in z = theta*x and a = tanh(theta*x) "
+            "for the intermediate names."
         ),
     },
 }
+
+#: Typed letters the checker reads as a variable name (the notebook writes θ, the code theta).
+ALIASES = {"θ": "theta"}
+
+#: A power written on a function's name, as in ``tanh^2(z)``.
+_POWER_ON_NAME = re.compile(r"\b(sin|cos|tan|sinh|cosh|tanh|log|exp|sigmoid)\s*(\^|\*\*)\s*\d")
+#: A variable glued to a function's name, as in ``xcos`` (from ``2xcos(x^2)``), in a parser message.
+_GLUED_NAME = re.compile(r"`(\w+?)(sin|cos|tan|sinh|cosh|tanh|log|exp|sqrt|sigmoid)` is not a function")
 
 
 def _exercise(exercise):
@@ -298,6 +335,32 @@ def _symbols(spec):
     import sympy
 
     return {name: sympy.Symbol(name, real=True) for name in spec["variables"]}
+
+
+def _normalise(answer, spec):
+    """The answer text with the letters of :data:`ALIASES` spelled out (``θx`` reads ``theta*x``)."""
+    for letter, name in ALIASES.items():
+        if name in spec["variables"]:
+            answer = answer.replace(letter, f" {name} ")
+    return answer
+
+
+def _format_hints(answer, spec, message):
+    """Extra advice for an answer that cannot be read (``message`` is the parser's reason)."""
+    hints = []
+    if _POWER_ON_NAME.search(answer):
+        hints.append("Put a power after the function's argument: tanh(z)^2, not tanh^2(z).")
+    if "sech" in answer:
+        hints.append("sech is not available: write 1/cosh(z)^2, or 1 - tanh(z)^2.")
+    glued = _GLUED_NAME.search(message)
+    if glued:
+        hints.append(
+            f"Separate a factor from the function name: write {glued.group(1)}*{glued.group(2)}(...) "
+            f"or {glued.group(1)} {glued.group(2)}(...)."
+        )
+    if "is not a variable" in message and "format_hint" in spec:
+        hints.append(spec["format_hint"])
+    return hints
 
 
 def expected_derivative(exercise):
@@ -331,7 +394,7 @@ def _require_string(answer, exercise):
     spec = _exercise(exercise)
     if answer is None or answer is Ellipsis:
         raise AssertionError(
-            f"No answer yet for d/d{spec['wrt']} {spec['function']}: set it to a string such as "
+            f"No answer yet for {spec['display']}: set it to a string such as "
             f"\"3*{spec['wrt']}**2\"."
         )
     if not isinstance(answer, str):
@@ -341,13 +404,51 @@ def _require_string(answer, exercise):
         )
 
 
+def read_answer(exercise, answer):
+    r"""How the checker reads a typed answer: the SymPy expression, shown as LaTeX in Jupyter.
+
+    For the notebook's "see your own answer" cells. Reads the text exactly as
+    :func:`check_derivative` does (with :func:`course_pkg.symbolic.parse_answer`, never running it;
+    ``θ`` may be typed for ``theta``); a text that cannot be read gives the reason, not a traceback.
+
+    Parameters
+    ----------
+    exercise : str
+        A key of :data:`EXERCISES`.
+    answer : str
+        The derivative as typed.
+
+    Returns
+    -------
+    sympy.Expr or None
+        The expression, or ``None`` (after printing why) if the text cannot be read.
+
+    Examples
+    --------
+    >>> read_answer("neuron_cost", "x (tanh(θx) − y)(1 − tanh(θx)^2)")
+    x*(1 - tanh(theta*x)**2)*(-y + tanh(theta*x))
+    >>> read_answer("sin_square", "2x cos x^2")
+    Cannot read '2x cos x^2': `cos` is a function: call it with an argument, as in `cos(z)`.
+    """
+    from course_pkg.symbolic import AnswerFormatError, parse_answer
+
+    spec = _exercise(exercise)
+    _require_string(answer, exercise)
+    try:
+        return parse_answer(_normalise(answer, spec), variables=list(_symbols(spec).values()))
+    except AnswerFormatError as exc:
+        print(" ".join([f"Cannot read {answer!r}: {exc}.", *_format_hints(answer, spec, str(exc))]))
+        return None
+
+
 def check_derivative(exercise, answer):
     r"""Visible self-check of a typed derivative: equivalent to the expected one, or why not.
 
     The answer is read by :func:`course_pkg.symbolic.parse_answer` (no ``eval``; ``diff`` is
-    refused) and judged by :func:`course_pkg.symbolic.equivalent`; on failure the message is the
-    engine's feedback, plus the misconception if the answer is one of the exercise's classic
-    wrong answers.
+    refused; ``θ`` may be typed for ``theta``) and judged by
+    :func:`course_pkg.symbolic.equivalent`. On failure the message names the misconception if
+    the answer is one of the exercise's classic wrong answers, and gives the engine's feedback
+    (a missing factor, a constant factor, where the two differ) otherwise.
 
     Parameters
     ----------
@@ -356,10 +457,15 @@ def check_derivative(exercise, answer):
     answer : str
         The derivative as typed.
 
+    Raises
+    ------
+    AssertionError
+        If the answer is missing, not a string, cannot be read or is not the derivative.
+
     Examples
     --------
     >>> check_derivative("sin_square", "2x·cos(x²)")
-    ✔ d/dx sin(x**2) = 2x·cos(x²)
+    ✔ d/dx sin(x²) = 2x·cos(x²)
     >>> check_derivative("sin_square", "cos(x^2)")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -369,20 +475,30 @@ def check_derivative(exercise, answer):
 
     spec = _exercise(exercise)
     _require_string(answer, exercise)
-    symbols = _symbols(spec)
-    variables = list(symbols.values())
-    expected = expected_derivative(exercise)
-    verdict = equivalent(answer, expected, variables=variables)
+    text = _normalise(answer, spec)
+    variables = list(_symbols(spec).values())
+    verdict = equivalent(text, expected_derivative(exercise), variables=variables)
     if verdict.ok:
-        passed(f"d/d{spec['wrt']} {spec['function']} = {answer}")
+        passed(f"{spec['display']} = {answer}")
         return None
-    lines = [f"d/d{spec['wrt']} {spec['function']}: your answer {answer!r} is not right.",
-             verdict.message]
-    if getattr(verdict, "kind", None) != "format":
-        for wrong, why in spec["mistakes"]:
-            if equivalent(answer, wrong, variables=variables).ok:
-                lines.append(why)
-                break
+    lines = [f"{spec['display']}: your answer {answer!r} is not right."]
+    kind = getattr(verdict, "kind", None)
+    if kind == "format":
+        lines += [verdict.message, *_format_hints(answer, spec, verdict.message)]
+    else:
+        why = next(
+            (why for wrong, why in spec["mistakes"] if equivalent(text, wrong, variables=variables).ok),
+            "",
+        )
+        if why:
+            lines.append(why)
+        elif kind == "sign":
+            lines.append(
+                "The sign is flipped: your answer is exactly minus the expected one. Check the "
+                "sign of each local derivative."
+            )
+        else:
+            lines.append(verdict.message)
     raise AssertionError("\n".join(line for line in lines if line))
 
 
@@ -393,10 +509,22 @@ def check_derivative_numerically(exercise, answer):
     checker's own generator and compared with a central difference (step ``CROSS_CHECK_STEP``)
     of the composition itself, computed with numpy.
 
+    Parameters
+    ----------
+    exercise : str
+        A key of :data:`EXERCISES`.
+    answer : str
+        The derivative as typed.
+
+    Raises
+    ------
+    AssertionError
+        If the answer cannot be read or its value differs from the measured slope.
+
     Examples
     --------
     >>> check_derivative_numerically("softplus", "1/(1 + exp(-x))")
-    ✔ d/dx log(1 + exp(x)) agrees with finite differences at 5 points
+    ✔ d/dx log(1 + eˣ) agrees with finite differences at 5 points
     """
     from course_pkg.symbolic import AnswerFormatError, parse_answer
 
@@ -404,9 +532,10 @@ def check_derivative_numerically(exercise, answer):
     _require_string(answer, exercise)
     symbols = _symbols(spec)
     try:
-        parsed = parse_answer(answer, variables=list(symbols.values()))
+        parsed = parse_answer(_normalise(answer, spec), variables=list(symbols.values()))
     except AnswerFormatError as exc:
-        raise AssertionError(f"The answer {answer!r} cannot be read: {exc}") from None
+        hints = _format_hints(answer, spec, str(exc))
+        raise AssertionError(" ".join([f"The answer {answer!r} cannot be read: {exc}.", *hints])) from None
     gen = rng(7 + sorted(EXERCISES).index(exercise))
     n_points = 5
     names = spec["variables"]
@@ -430,4 +559,4 @@ def check_derivative_numerically(exercise, answer):
                 f"At {where}, your derivative {answer!r} gives {value.real:.8g}, but the slope "
                 f"of {spec['function']} measured by a central difference is {slope:.8g}."
             )
-    passed(f"d/d{spec['wrt']} {spec['function']} agrees with finite differences at {n_points} points")
+    passed(f"{spec['display']} agrees with finite differences at {n_points} points")

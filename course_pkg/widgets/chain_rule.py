@@ -60,6 +60,8 @@ class NudgeExplorer:
         :math:`C'(\\theta)\\Delta\\theta` at the current slider values.
     redraws : int
         How many times the plot was rendered.
+    figure : matplotlib.figure.Figure or None
+        The figure last rendered into :attr:`image` (``None`` while nothing was drawn).
 
     Examples
     --------
@@ -98,6 +100,7 @@ class NudgeExplorer:
         self.name, self.parameter = name, parameter
         self.draw = bool(draw)
         self.redraws = 0
+        self.figure = None
 
         self.theta_slider = w.FloatSlider(
             value=float(theta), min=low, max=high, step=(high - low) / 400,
@@ -172,8 +175,13 @@ class NudgeExplorer:
         ax.set_xlim(self.low, self.high)
         pad = 0.1 * (float(np.ptp(self._curve)) or 1.0)
         ax.set_ylim(float(self._curve.min()) - pad, float(self._curve.max()) + pad)
-        ax.set_xlabel(self.parameter)
-        ax.set_ylabel(self.name)
+        ax.set_xlabel(f"parameter {self.parameter}")
+        ax.set_ylabel(f"cost {self.name}({self.parameter})")
+        ax.set_title(
+            f"{self.name}({self.parameter}) near {self.parameter} = {fmt(theta)}: "
+            f"tangent and secant for Δ{self.parameter} = {fmt(nudge)}"
+        )
         ax.legend(loc="best", fontsize=8)
         self.image.value = to_png(fig)
+        self.figure = fig
         self.redraws += 1

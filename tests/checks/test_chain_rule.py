@@ -147,6 +147,15 @@ def test_hidden_check_catches_what_the_visible_one_cannot(wrong, message):
     assert message in str(info.value)
 
 
+def test_a_named_mistake_on_a_2d_array_still_shows_what_came(capsys):
+    """The message keeps the expected and the learner's values even when they span several lines."""
+    with pytest.raises(AssertionError) as info:
+        checks.check_central_difference_hidden(forward)
+    message = str(info.value)
+    assert "expected:" in message and "got:" in message and "forward difference" in message
+    assert "off by" not in message  # the named mistake replaces the generic pattern
+
+
 def test_coarse_default_passes_the_visible_check_but_not_the_hidden_one(capsys):
     """The hidden tests add something: a wrong default h is only caught there."""
     checks.check_central_difference(coarse_default)
@@ -193,6 +202,7 @@ def test_checker_never_touches_the_learners_input():
         ("softplus", "1/(1 + e^(-x))"),
         ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(theta*x)^2)"),
         ("neuron_cost", "x*(tanh(theta*x) - y)/cosh(theta*x)**2"),
+        ("neuron_cost", "x (tanh(θx) − y)(1 − tanh(θx)^2)"),  # θ is read as theta
     ],
 )
 def test_every_correct_form_passes_both_checks(exercise, answer, capsys):
@@ -213,6 +223,16 @@ def test_every_correct_form_passes_both_checks(exercise, answer, capsys):
         ("neuron_cost", "x*(tanh(theta*x) - y)", "middle link is missing"),
         ("neuron_cost", "2*x*(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)", "cancels the 2"),
         ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(theta*x))", "the tanh is squared"),
+        ("sin_square", "2*x*cos(x)^2", "cos(x)^2 means (cos x)²"),
+        ("sin_square", "sin(x^2)", "the function itself"),
+        ("softplus", "exp(x)/(1 + x)", "not at 1 + x"),
+        ("neuron_cost", "x*(y - tanh(theta*x))*(1 - tanh(theta*x)^2)", "not y − a"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(x)^2)", "not at x"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh^2(theta*x))", "tanh(z)^2, not tanh^2(z)"),
+        ("neuron_cost", "x*(a - y)*(1 - a^2)", "put in z = theta*x and a = tanh(theta*x)"),
+        ("neuron_cost", "x*(tanh(theta*x) - y)*sech(theta*x)^2", "1/cosh(z)^2"),
+        ("sin_square", "2xcos(x^2)", "write x*cos(...)"),
+        ("softplus", "-exp(x)/(1 + exp(x))", "Check the sign of each local derivative"),
         ("sin_square", None, "No answer yet"),
         ("sin_square", sympy.Symbol("x"), "Type the derivative as a string"),
         ("sin_square", 2.0, "Type the derivative as a string"),
@@ -222,6 +242,23 @@ def test_wrong_answers_get_targeted_feedback(exercise, answer, message):
     with pytest.raises(AssertionError) as info:
         checks.check_derivative(exercise, answer)
     assert message in str(info.value)
+
+
+def test_a_named_misconception_replaces_the_engines_generic_hint():
+    """A recognised mistake gets its own explanation, not also the engine's unrelated example."""
+    with pytest.raises(AssertionError) as info:
+        checks.check_derivative("sin_square", "-2*x*cos(x^2)")
+    assert "derivative of sin is +cos" in str(info.value) and "e^(−z)" not in str(info.value)
+
+
+def test_read_answer_shows_what_the_checker_reads(capsys):
+    x, theta = sympy.Symbol("x", real=True), sympy.Symbol("theta", real=True)
+    assert checks.read_answer("sin_square", "2x cos(x^2)") == 2 * x * sympy.cos(x**2)
+    assert checks.read_answer("neuron_cost", "θ^2").equals(theta**2)
+    assert checks.read_answer("sin_square", "2x cos x^2") is None
+    assert "Cannot read '2x cos x^2'" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="No answer yet"):
+        checks.read_answer("softplus", None)
 
 
 @pytest.mark.parametrize("answer", ["diff(sin(x**2), x)", "Derivative(sin(x**2), x)"])

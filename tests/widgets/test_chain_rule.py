@@ -48,6 +48,14 @@ def test_the_ratio_of_changes_converges_to_the_slope(explorer):
     assert gaps == pytest.approx([1.0, 0.1, 0.01, 0.001], rel=1e-6)  # the gap is exactly Δθ for t²
 
 
+def test_the_plot_has_a_title_and_labelled_axes_that_follow_the_sliders(explorer):
+    explorer.theta_slider.value = -2.0
+    explorer.nudge_slider.value = 0.1
+    ax = explorer.figure.axes[0]
+    assert ax.get_xlabel() == "parameter θ" and ax.get_ylabel() == "cost C(θ)"
+    assert "θ = −2" in ax.get_title() and "Δθ = 0.1" in ax.get_title()
+
+
 def test_the_plot_changes_with_the_slider(explorer):
     before = explorer.image.value
     explorer.theta_slider.value = 2.0
@@ -57,7 +65,7 @@ def test_the_plot_changes_with_the_slider(explorer):
 def test_draw_false_computes_without_rendering():
     ex = NudgeExplorer(np.sin, np.cos, theta=0.0, nudge=0.001, draw=False)
     ex.theta_slider.value = 1.0
-    assert ex.redraws == 0 and ex.image.value == b""
+    assert ex.redraws == 0 and ex.image.value == b"" and ex.figure is None
     assert ex.slope == pytest.approx(np.cos(1.0), abs=TOL)
     assert ex.ratio == pytest.approx(np.cos(1.0), abs=1e-3)
 
