@@ -37,6 +37,7 @@ __all__ = [
     "check_relu",
     "check_relu_prime",
     "check_tanh_derivation",
+    "check_tanh_derivation_numerically",
     "TANH_DEFINITION",
     "MIN_DERIVATION_STEPS",
 ]
@@ -52,6 +53,7 @@ _linspace = np.linspace
 _errstate = np.errstate
 _bool_ = np.bool_
 _generic = np.generic
+_np_tanh = np.tanh
 
 #: Every function of course_pkg.activations (public and private): off limits while a learner's runs.
 _FORBIDDEN = tuple(
@@ -69,10 +71,22 @@ VALUE_ATOL = 1e-9
 MIN_DERIVATION_STEPS = 3
 #: The definition the tanh derivation starts from (shown in the notebook).
 TANH_DEFINITION = "(exp(z) - exp(-z))/(exp(z) + exp(-z))"
+#: Hidden check of the derivation: points in (-TANH_Z_MAX, TANH_Z_MAX), central-difference step
+#: and the tolerances against that measured slope.
+TANH_POINTS = 6
+TANH_Z_MAX = 3.0
+TANH_FD_STEP = 1e-5
+TANH_FD_RTOL = 1e-7
+TANH_FD_ATOL = 1e-9
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+#: What numpy says when scalar-only code (math.exp, max(0, z), ``if z > 0``) meets an array.
+_SCALAR_ONLY_ERRORS = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays",
+                       "truth value of an array")
 
 
 def _run(func, z, label):
@@ -80,9 +94,29 @@ def _run(func, z, label):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _errstate(over="warn", invalid="warn", divide="warn", under="ignore"), forbid_reference(*_FORBIDDEN, label=label):
-            result = call_learner(func, z, name=label)
+            try:
+                result = call_learner(func, z, name=label)
+            except AssertionError as exc:
+                if not any(marker in str(exc) for marker in _SCALAR_ONLY_ERRORS):
+                    raise
+                raise AssertionError(
+                    f"{exc}\nYour {label} works on one number but not on an array: math.exp, "
+                    "max(0, z) and `if z > 0:` handle a single number only. Use numpy, entry by "
+                    "entry: np.exp, np.maximum(z, 0.0), np.where(...) or (z > 0)."
+                ) from None
     overflow = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     return result, overflow
+
+
+def _not_a_scalar(result, shape, label):
+    """A plain Python number for an array input: scalar-only code (``if z > 0``, ``max``, ``math``)."""
+    if shape and isinstance(result, (int, float)) and not isinstance(result, bool):
+        raise AssertionError(
+            f"{label}(z) for z of shape {shape} returned the single number {result!r}, but it should "
+            f"return an array of shape {shape}. Your {label} works on one number but not on an "
+            "array: math.exp, max(0, z) and `if z > 0:` handle a single number only. Use numpy, "
+            "entry by entry: np.exp, np.maximum(z, 0.0), np.where(...) or (z > 0)."
+        )
 
 
 def _float_result(result, label, z_text):
@@ -111,6 +145,7 @@ def _check_values(func, z, label, reference, hint=None, float_dtype=False, where
     if float_dtype:
         _float_result(result, label, z_text)
     shape = _asarray(z).shape
+    _not_a_scalar(result, shape, label)
     got = as_learner_array(result, f"{label}(z) for z of shape {shape}", shape=shape)
     assert_close(
         got, expected, f"{label}(z)", rtol=VALUE_RTOL, atol=VALUE_ATOL,
@@ -359,6 +394,7 @@ def check_relu_prime(relu_prime, hidden=False):
         result, _ = _run(relu_prime, z, label)
         _float_result(result, label, "0")
         shape = _asarray(z).shape
+        _not_a_scalar(result, shape, label)
         got = as_learner_array(result, f"{label}(z) for z of shape {shape}", shape=shape)
         value = float(got.ravel()[0])
         if value != 0.0:
@@ -397,6 +433,42 @@ def _functions_in(expr):
     return names
 
 
+def _read_steps(steps):
+    """The learner's lines parsed (never executed), or an AssertionError saying what is wrong."""
+    from course_pkg import symbolic
+
+    if isinstance(steps, str) or not isinstance(steps, (list, tuple)):
+        raise AssertionError(
+            f"steps should be a list of strings (one line of the derivation each), "
+            f"but it is a {type(steps).__name__}."
+        )
+    for i, step in enumerate(steps):
+        if not isinstance(step, str):
+            raise AssertionError(
+                f"Step {i} should be a string such as \"1 - tanh(z)**2\", "
+                f"but it is a {type(step).__name__}."
+            )
+    if len(steps) < MIN_DERIVATION_STEPS:
+        raise AssertionError(
+            f"The derivation has {len(steps)} step{'s' if len(steps) != 1 else ''}; write at "
+            f"least {MIN_DERIVATION_STEPS}, from the quotient rule applied to the definition "
+            "down to a form in tanh(z)."
+        )
+    normalised = ["".join(s.split()) for s in steps]
+    for i in range(1, len(steps)):
+        if normalised[i] in normalised[:i]:
+            raise AssertionError(
+                f"Step {i} repeats an earlier step; every step should move the expression forward."
+            )
+    parsed = []
+    for i, step in enumerate(steps):
+        try:
+            parsed.append(symbolic.parse_answer(step, variables=["z"]))
+        except symbolic.AnswerFormatError as exc:
+            raise AssertionError(f"Step {i} cannot be read: {exc}") from None
+    return parsed
+
+
 def check_tanh_derivation(steps):
     r"""Check a learner's derivation of :math:`\tanh'(z)`, written line by line.
 
@@ -433,36 +505,8 @@ def check_tanh_derivation(steps):
 
     from course_pkg import symbolic
 
-    if isinstance(steps, str) or not isinstance(steps, (list, tuple)):
-        raise AssertionError(
-            f"steps should be a list of strings (one line of the derivation each), "
-            f"but it is a {type(steps).__name__}."
-        )
-    for i, step in enumerate(steps):
-        if not isinstance(step, str):
-            raise AssertionError(
-                f"Step {i} should be a string such as \"1 - tanh(z)**2\", "
-                f"but it is a {type(step).__name__}."
-            )
-    if len(steps) < MIN_DERIVATION_STEPS:
-        raise AssertionError(
-            f"The derivation has {len(steps)} step{'s' if len(steps) != 1 else ''}; write at "
-            f"least {MIN_DERIVATION_STEPS}, from the quotient rule applied to the definition "
-            "down to a form in tanh(z)."
-        )
-    normalised = ["".join(s.split()) for s in steps]
-    for i in range(1, len(steps)):
-        if normalised[i] in normalised[:i]:
-            raise AssertionError(
-                f"Step {i} repeats an earlier step; every step should move the expression forward."
-            )
+    parsed = _read_steps(steps)
     z = sympy.Symbol("z")
-    parsed = []
-    for i, step in enumerate(steps):
-        try:
-            parsed.append(symbolic.parse_answer(step, variables=["z"]))
-        except symbolic.AnswerFormatError as exc:
-            raise AssertionError(f"Step {i} cannot be read: {exc}") from None
     # 2. the start: the quotient rule applied to the definition, in exponentials only.
     first_functions = _functions_in(parsed[0]) - {"exp"}
     if first_functions:
@@ -482,7 +526,6 @@ def check_tanh_derivation(steps):
     # 3. every line follows from the one before.
     chain = symbolic.check_derivation(list(steps), variables=["z"])
     if not chain.ok:
-        step = chain.failed_step
         raise AssertionError(chain.message)
     # 4. the end: no exponentials, written with tanh.
     last = parsed[-1]
@@ -494,3 +537,56 @@ def check_tanh_derivation(steps):
         )
     passed(f"the derivation holds line by line ({len(steps)} lines), from the quotient rule to "
            f"{steps[-1].strip()}.")
+
+
+def check_tanh_derivation_numerically(steps):
+    r"""Hidden test of the tanh derivation: every line is the slope of tanh, measured numerically.
+
+    Independently of the symbolic engine, each line is evaluated at points drawn from the
+    checker's own generator and compared with a central difference (step
+    :data:`TANH_FD_STEP`) of ``np.tanh``.
+
+    .. math:: \text{line}_i(z) \approx \frac{\tanh(z + h) - \tanh(z - h)}{2h}
+
+    Parameters
+    ----------
+    steps : list of str
+        The learner's lines, in the variable ``z``.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first line and the point where it differs from the measured slope.
+
+    Examples
+    --------
+    >>> check_tanh_derivation_numerically(["1 - tanh(z)^2", "1/cosh(z)^2", "4/(exp(z) + exp(-z))^2"])
+    ✔ hidden cases: every line of the derivation equals the slope of tanh at 6 points.
+    >>> check_tanh_derivation_numerically(["1 - tanh(z)^2", "1 - tanh(z)", "1/cosh(z)^2"])
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: Step 1, '1 - tanh(z)', gives ... at z = ..., but the slope of tanh measured by a central difference is ....
+    """
+    import sympy
+
+    parsed = _read_steps(steps)
+    z = sympy.Symbol("z")
+    points = rng(2_024).uniform(-TANH_Z_MAX, TANH_Z_MAX, TANH_POINTS)  # (TANH_POINTS,)
+    h = TANH_FD_STEP
+    for point in points:
+        point = float(point)
+        slope = float((_np_tanh(point + h) - _np_tanh(point - h)) / (2 * h))
+        for i, expr in enumerate(parsed):
+            try:
+                value = complex(expr.evalf(30, subs={s: point for s in expr.free_symbols if s.name == "z"}))
+            except (TypeError, ValueError, ArithmeticError):
+                value = complex("nan")
+            if not (abs(value.imag) <= TANH_FD_ATOL
+                    and abs(value.real - slope) <= TANH_FD_ATOL + TANH_FD_RTOL * abs(slope)):
+                shown = f"{value.real:.8g}" if abs(value.imag) <= TANH_FD_ATOL else f"the complex number {value:.6g}"
+                raise AssertionError(
+                    f"Step {i}, {steps[i]!r}, gives {shown} at z = {point:.4g}, but the "
+                    f"slope of tanh measured by a central difference is {slope:.8g}."
+                )
+    passed(f"hidden cases: every line of the derivation equals the slope of tanh at {TANH_POINTS} points.")

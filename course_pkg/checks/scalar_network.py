@@ -8,7 +8,8 @@ The network: :math:`z_1 = \theta_1 x + b_1`, :math:`a_1 = g(z_1)`, :math:`z_2 = 
   forward values ``z1, a1, z2, a2, z3, y_hat``;
 * :func:`check_backward` — the learner's ``backward(x, y, thetas, biases)`` returns a dict of the
   six gradients ``theta1, b1, theta2, b2, theta3, b3``;
-* :func:`check_dC_db1` — :math:`\partial C / \partial b_1` typed as a formula.
+* :func:`check_dC_db1` — :math:`\partial C / \partial b_1` typed as a formula;
+* :func:`check_dC_db1_numerically` — the same formula against finite differences (hidden).
 
 The expected values come from :mod:`course_pkg.network` on a 1-1-1-1 network (bound at import)
 and, for the gradients, also from central differences of the cost; the inputs come from the
@@ -41,6 +42,7 @@ __all__ = [
     "check_forward",
     "check_backward",
     "check_dC_db1",
+    "check_dC_db1_numerically",
     "FORWARD_KEYS",
     "GRADIENT_KEYS",
     "DC_DB1_VARIABLES",
@@ -232,6 +234,12 @@ def check_forward(forward, hidden=False):
             continue
         why = next((msg for variant, msg in _forward_variants(x, thetas, biases) if _close(got, variant)), None)
         first = next(k for k, g, e in zip(FORWARD_KEYS, got, expected) if not _close(_array([g]), _array([e])))
+        if why is None and first in ("a1", "a2"):
+            l = first[1]
+            z_got = got[FORWARD_KEYS.index(f"z{l}")]
+            if z_got < 0 and _close(_array([got[FORWARD_KEYS.index(first)]]), _array([z_got])):
+                why = (f"Here z{l} < 0, so a{l} = g(z{l}) = max(0, z{l}) = 0: the ReLU of layer {l} "
+                       "is missing (a hidden neuron that is off outputs 0).")
         raise AssertionError(
             f"{label}({_describe(x, None, thetas, biases)}) is wrong, "
             f"first at {first!r}:\n" + _table(FORWARD_KEYS, got, expected)
@@ -283,6 +291,14 @@ def _backward_variants(x, y, thetas, biases, expected):
     changed("A ReLU that is off (z < 0) passes no gradient: the factor g′(z2) is missing.", a2__z2=1.0)
     changed("∂z/∂θ of a layer is its input (x for layer 1, a1 for layer 2, a2 for layer 3), not θ "
             "itself.", z1__theta1=thetas[0], z2__theta2=thetas[1], z3__theta3=thetas[2])
+    changed("∂z/∂θ of a layer is its input, not its own output: z2 = θ2·a1 + b2, so ∂z2/∂θ2 = a1 "
+            "(not a2); likewise ∂z1/∂θ1 = x and ∂z3/∂θ3 = a2.",
+            z1__theta1=values["a1"], z2__theta2=values["a2"], z3__theta3=y_hat)
+    changed("g(z) appears where its derivative g′(z) belongs: ∂a/∂z of a ReLU is g′(z), 1 where "
+            "the neuron is on and 0 where it is off, not a = g(z) itself (relu_prime, not relu).",
+            a1__z1=values["a1"], a2__z2=values["a2"])
+    changed("σ′ was taken at ŷ instead of at z3: ∂ŷ/∂z3 = σ′(z3) = ŷ(1 − ŷ), i.e. "
+            "sigmoid_prime(z3), not sigmoid_prime(ŷ).", y_hat__z3=float(_sigmoid_prime(y_hat)))
     changed("∂z2/∂θ2 and ∂z3/∂θ3 use x; each layer's input is the previous activation "
             "(a1, a2), as in z2 = θ2·a1 + b2.", z2__theta2=x, z3__theta3=x)
     e = dict(zip(GRADIENT_KEYS, expected))
@@ -371,20 +387,54 @@ def check_backward(backward, hidden=False):
 # ---------------------------------------------------------------------------------------------
 # a typed partial derivative
 
+#: Verdict kinds that already name the mistake; other kinds get the walk-the-path hint.
+_SPECIFIC_KINDS = ("constant_factor", "sign", "additive_constant", "missing_factor", "extra_factor")
+#: Agreement of a typed dC/db1 with the central difference of the cost (hidden check).
+FORMULA_RTOL = 1e-5
+FORMULA_ATOL = 1e-8
+
+
+def _parse_dC_db1(answer):
+    """The learner's string as a SymPy expression in :data:`DC_DB1_VARIABLES` (never executed)."""
+    from course_pkg import symbolic
+
+    if not isinstance(answer, str):
+        raise AssertionError(
+            f"The answer should be a string such as \"2*(y_hat - y)*...\", "
+            f"but it is a {type(answer).__name__}."
+        )
+    variables = list(DC_DB1_VARIABLES)
+    try:
+        return symbolic.parse_answer(answer, variables=variables)
+    except symbolic.AnswerFormatError as exc:
+        names = "" if "the variables are" in str(exc) else f" Allowed names: {', '.join(variables)}."
+        raise AssertionError(
+            f"The answer cannot be read: {str(exc).rstrip('.')}.{names} "
+            "Write g′(z) as Heaviside(z) or H(z), and σ as sigmoid(...) or σ(...)."
+        ) from None
+
+
+def _in_code_names(message):
+    """The engine prints a1 = g(z1) as ``Max(0, z1)``; say ``a1`` as the learner wrote it."""
+    for l in (1, 2):
+        message = message.replace(f"Max(0, z{l})", f"a{l}")
+    return message
+
 
 def check_dC_db1(answer):
     r"""Check :math:`\partial C / \partial b_1` typed as a formula, with targeted feedback.
 
     The expected answer, in local quantities, is
 
-    .. math:: \frac{\partial C}{\partial b_1} = 2(\hat y - y)\,\sigma'(z_3)\,\theta_3\,
-              g'(z_2)\,\theta_2\,g'(z_1)
+    .. math:: \frac{\partial C}{\partial b_1} = 2(\hat y - y)\,\sigma'(z^{[3]})\,\theta_3\,
+              g'(z^{[2]})\,\theta_2\,g'(z^{[1]})
 
-    with :math:`g'(z)` written ``Heaviside(z)`` (or ``H(z)``) and :math:`\sigma'(z_3)` as
+    with :math:`g'(z)` written ``Heaviside(z)`` (or ``H(z)``) and :math:`\sigma'(z^{[3]})` as
     ``sigmoid(z3)*(1 - sigmoid(z3))`` or ``y_hat*(1 - y_hat)``. The names of
     :data:`DC_DB1_VARIABLES` may appear; ``y_hat``, ``a1`` and ``a2`` stand for
-    :math:`\sigma(z_3)`, :math:`g(z_1)` and :math:`g(z_2)`. The answer is parsed by
-    :func:`course_pkg.symbolic.parse_answer`, never executed.
+    :math:`\sigma(z^{[3]})`, :math:`g(z^{[1]})` and :math:`g(z^{[2]})`. The answer is parsed by
+    :func:`course_pkg.symbolic.parse_answer`, never executed; the feedback is the verdict of
+    :func:`course_pkg.symbolic.equivalent`, which tests both sides of every ReLU kink.
 
     Parameters
     ----------
@@ -393,8 +443,8 @@ def check_dC_db1(answer):
     Raises
     ------
     AssertionError
-        Naming the mistake: a missing factor (which), the factor 2, the sign, a variable that is
-        not on the path.
+        Naming the mistake: a missing factor (which), the factor 2, the sign, a ReLU derivative
+        that is right on one side of its kink only, a variable that is not on the path.
 
     Examples
     --------
@@ -409,19 +459,8 @@ def check_dC_db1(answer):
 
     from course_pkg import symbolic
 
-    if not isinstance(answer, str):
-        raise AssertionError(
-            f"The answer should be a string such as \"2*(y_hat - y)*...\", "
-            f"but it is a {type(answer).__name__}."
-        )
+    expr = _parse_dC_db1(answer)
     variables = list(DC_DB1_VARIABLES)
-    try:
-        expr = symbolic.parse_answer(answer, variables=variables)
-    except symbolic.AnswerFormatError as exc:
-        raise AssertionError(
-            f"The answer cannot be read: {exc} Allowed names: {', '.join(variables)}; "
-            "write g′(z) as Heaviside(z) or H(z), σ as sigmoid(...)."
-        ) from None
     names = {s.name for s in expr.free_symbols}
     if names & {"theta1", "x"}:
         raise AssertionError(
@@ -440,21 +479,70 @@ def check_dC_db1(answer):
     expected = symbolic.parse_answer(_DC_DB1, variables=variables)
     verdict = symbolic.equivalent(expr, expected, variables=variables)
     if not verdict.ok:
-        # Heaviside factors make both sides 0 wherever a ReLU is off, which hides every other
-        # mistake; compare where both ReLUs are on first, where the feedback can be specific.
-        def alive(e):
-            return e.xreplace({s: sympy.Symbol(s.name, positive=True)
-                               for s in e.free_symbols if s.name in ("z1", "z2")})
-
-        on = symbolic.equivalent(alive(expr), alive(expected))
-        if on.ok:
-            raise AssertionError(
-                "Right while both ReLUs are on (z1 > 0 and z2 > 0), wrong when one is off: each "
-                "hidden layer contributes its g′(z), written Heaviside(z1) and Heaviside(z2) (0 "
-                "when that neuron is off)."
-            )
-        raise AssertionError(
-            f"Not yet: {on.message} Walk the path from C down to b1: ∂C/∂ŷ, ∂ŷ/∂z3, ∂z3/∂a2, "
-            "∂a2/∂z2, ∂z2/∂a1, ∂a1/∂z1, ∂z1/∂b1."
-        )
+        message = f"Not yet: {_in_code_names(verdict.message)}"
+        if verdict.kind == "extra_factor" and verdict.factor is not None and verdict.factor.has(sympy.Max):
+            message += (" a1 and a2 are the inputs of layers 2 and 3: they end the paths of θ2 "
+                        "(∂z2/∂θ2 = a1) and θ3, but the path of b1 ends with ∂z1/∂b1 = 1.")
+        elif verdict.kind not in _SPECIFIC_KINDS:
+            message += (" Walk the path from C down to b1: ∂C/∂ŷ, ∂ŷ/∂z3, ∂z3/∂a2, ∂a2/∂z2, "
+                        "∂z2/∂a1, ∂a1/∂z1, ∂z1/∂b1.")
+        raise AssertionError(message)
     passed("∂C/∂b1 = 2(ŷ − y)·σ′(z3)·θ3·g′(z2)·θ2·g′(z1): every factor on the path, nothing else.")
+
+
+def check_dC_db1_numerically(answer):
+    r"""Hidden test of the typed :math:`\partial C/\partial b_1`: it matches finite differences.
+
+    Independently of the symbolic engine, the formula is evaluated on networks drawn from the
+    checker's own generator (including one where the first ReLU is off and one where the second
+    is), with every name of :data:`DC_DB1_VARIABLES` replaced by its value, and compared with a
+    central difference of the cost in :math:`b_1`.
+
+    Parameters
+    ----------
+    answer : str
+
+    Raises
+    ------
+    AssertionError
+        Naming the network and both numbers.
+
+    Examples
+    --------
+    >>> check_dC_db1_numerically("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)")
+    ✔ hidden cases: ∂C/∂b1 agrees with finite differences on 5 random networks, 2 with a ReLU off.
+    >>> check_dC_db1_numerically("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: On the network x = ..., your formula gives ..., but a central difference of the cost in b1 gives 0 (here z1 < 0: the first ReLU is off).
+    """
+    import sympy
+
+    expr = _parse_dC_db1(answer)
+    # the course's convention g'(0) = 0: H(a1) is H(0) = 0 where the first ReLU is off
+    expr = expr.replace(sympy.Heaviside, lambda arg, *_: sympy.Heaviside(arg, 0))
+    symbols = {s.name: s for s in expr.free_symbols}
+    cases = _networks(6_060, 5, dead=True)
+    for x, y, thetas, biases in cases:
+        values, _, _ = _reference(x, y, thetas, biases)
+        point = dict(values, x=x, y=y, theta1=thetas[0], theta2=thetas[1], theta3=thetas[2],
+                     b1=biases[0], b2=biases[1], b3=biases[2])
+        slope = float(_finite_differences(x, y, thetas, biases)[GRADIENT_KEYS.index("b1")])
+        try:
+            value = complex(expr.evalf(30, subs={s: point[n] for n, s in symbols.items()}))
+        except (TypeError, ValueError, ArithmeticError):  # e.g. a division by a1 = 0
+            value = complex("nan")
+        if abs(value.imag) <= FORMULA_ATOL and abs(value.real - slope) <= FORMULA_ATOL + FORMULA_RTOL * abs(slope):
+            continue
+        off = ("" if min(values["z1"], values["z2"]) > 0 else
+               " (here z1 < 0: the first ReLU is off)" if values["z1"] < 0 else
+               " (here z2 < 0: the second ReLU is off)")
+        shown = f"{value.real:.6g}" if abs(value.imag) <= FORMULA_ATOL else f"the complex number {value:.6g}"
+        raise AssertionError(
+            f"On the network {_describe(x, y, thetas, biases)}, your formula gives "
+            f"{shown}, but a central difference of the cost in b1 gives "
+            f"{0.0 if abs(slope) < FORMULA_ATOL else slope:.6g}{off}."
+        )
+    passed(f"hidden cases: ∂C/∂b1 agrees with finite differences on {len(cases)} random networks, "
+           "2 with a ReLU off.")

@@ -187,15 +187,19 @@ class ActivationExplorer:
     def _draw(self, g, g_prime):
         grid = np.linspace(Z_RANGE[0], Z_RANGE[1], GRID_POINTS)
         fig, (left, right) = new_figure(9.0, 3.4, ncols=2)
-        for ax, ys, title in ((left, g(grid), f"{self.activation}(z)"),
-                              (right, g_prime(grid), f"{self.activation}′(z)")):
+        symbol = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": "g"}[self.activation]
+        for ax, ys, title, ylabel in (
+            (left, g(grid), f"{self.activation}: the function", f"${symbol}(z)$"),
+            (right, g_prime(grid), f"{self.activation}: its derivative", f"${symbol}'(z)$"),
+        ):
             for lo, hi in self.saturation_regions:
                 ax.axvspan(lo, hi, color="#f4c7b8", alpha=0.6, lw=0)
             ax.plot(grid, ys, color="#1f5f99", lw=2)
             ax.axhline(0.0, color="0.6", lw=0.8)
             ax.axvline(0.0, color="0.6", lw=0.8)
             ax.set_xlim(*Z_RANGE)
-            ax.set_xlabel("z")
+            ax.set_xlabel("$z$")
+            ax.set_ylabel(ylabel)
             ax.set_title(title)
         # the tangent at z on the left, the slope as a point on the right
         half = 1.5

@@ -1,7 +1,8 @@
 r"""Notebook 03's widget: the scalar network as a graph, one parameter's backward path lit up.
 
-:class:`PathExplorer` draws seed 000's network (:math:`x \to z_1 \to a_1 \to z_2 \to a_2 \to z_3
-\to \hat y \to C`, with :math:`\theta_l` and :math:`b_l` feeding each :math:`z_l`). Pick a
+:class:`PathExplorer` draws seed 000's network (:math:`x \to z^{[1]} \to a^{[1]} \to z^{[2]} \to
+a^{[2]} \to z^{[3]} \to \hat y \to C`, with :math:`\theta_l` and :math:`b_l` feeding each
+:math:`z^{[l]}`). Pick a
 parameter: the edges of its backward path (:func:`course_pkg.paths.backward_path`) turn red, each
 labelled with the value of its local derivative, and the label multiplies them out. Move the
 input :math:`x` and watch a ReLU switch off: a factor :math:`g'(z) = 0` appears and the whole
@@ -23,8 +24,9 @@ __all__ = ["PathExplorer", "DEFAULT_NETWORK", "PARAMETER_LABELS"]
 DEFAULT_NETWORK = (1.5, 1.0, (0.8, -1.1, 1.6), (0.1, 1.9, -0.4))
 #: Dropdown label -> parameter name.
 PARAMETER_LABELS = {"θ1": "theta1", "b1": "b1", "θ2": "theta2", "b2": "b2", "θ3": "theta3", "b3": "b3"}
-_NODE_TEXT = {"x": "x", "z1": "$z_1$", "a1": "$a_1$", "z2": "$z_2$", "a2": "$a_2$", "z3": "$z_3$",
-              "y_hat": r"$\hat y$", "C": "$C$", "theta1": r"$\theta_1$", "b1": "$b_1$",
+#: Node labels in the course's notation: the layer as a bracketed superscript, θ_l and b_l as in seed 000.
+_NODE_TEXT = {"x": "$x$", "z1": "$z^{[1]}$", "a1": "$a^{[1]}$", "z2": "$z^{[2]}$", "a2": "$a^{[2]}$",
+              "z3": "$z^{[3]}$", "y_hat": r"$\hat y$", "C": "$C$", "theta1": r"$\theta_1$", "b1": "$b_1$",
               "theta2": r"$\theta_2$", "b2": "$b_2$", "theta3": r"$\theta_3$", "b3": "$b_3$"}
 _CHAIN = ("x", "z1", "a1", "z2", "a2", "z3", "y_hat", "C")
 _POS = {name: (float(i), 0.0) for i, name in enumerate(_CHAIN)}
@@ -117,7 +119,7 @@ class PathExplorer:
         local = paths.local_derivatives(self.x, self.y, self.thetas, self.biases)
         self.path = paths.backward_path(self.parameter, 3)
         self.factors = [local[edge] for edge in self.path]
-        self.gradient = float(np.prod(self.factors))
+        self.gradient = float(np.prod(self.factors)) + 0.0  # + 0.0: a product through g′ = 0 shows 0, not −0
         weights = [np.array([[t]]) for t in self.thetas]
         bs = [np.array([b]) for b in self.biases]
         _, dW, db = network.gradients(weights, bs, [[self.x]], [[self.y]], loss="squared_error")
@@ -159,6 +161,6 @@ class PathExplorer:
         ax.set_xlim(-0.8, 7.6)
         ax.set_ylim(-1.5, 1.5)
         ax.axis("off")
-        ax.set_title(f"backward path of {_plain(self.parameter)}: local derivatives in red", fontsize=10)
+        ax.set_title(f"backward path of {_NODE_TEXT[self.parameter]}: local derivatives in red", fontsize=10)
         self.image.value = to_png(fig)
         self.redraws += 1

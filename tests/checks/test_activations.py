@@ -1,6 +1,8 @@
 """The notebook-02 checkers accept the reference answers and reject planted wrong ones, each with
 the message that names its mistake."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,46 @@ def test_wrong_derivations_fail_with_their_message(steps, message):
     with pytest.raises(AssertionError) as info:
         checks.check_tanh_derivation(steps)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [GOOD_DERIVATION, GOOD_DERIVATION[:3] + ["1/cosh(z)^2"],
+     ["((e^z + e^(-z))^2 - (e^z - e^(-z))^2)/(e^z + e^(-z))^2", "4/(e^z + e^(-z))^2", "1/cosh(z)^2"]],
+)
+def test_hidden_check_accepts_right_derivations(steps, capsys):
+    checks.check_tanh_derivation(steps)
+    checks.check_tanh_derivation_numerically(steps)
+    out = capsys.readouterr()
+    assert out.out.count("✔") == 2 and out.err == ""
+
+
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        (GOOD_DERIVATION[:3] + ["1 - tanh(z)"], "Step 3, '1 - tanh(z)', gives"),
+        (["((exp(z) + exp(-z))^2 + (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2"] + GOOD_DERIVATION[1:],
+         "Step 0, "),
+        (GOOD_DERIVATION[:3] + ["1 - tanh(z)^2 + sqrt(z - 10)"], "Step 3, "),  # complex for z < 10
+        (["1 - tanh(z)^2"], "write at least 3"),
+    ],
+)
+def test_hidden_check_compares_every_line_with_the_measured_slope(steps, message):
+    with pytest.raises(AssertionError) as info:
+        checks.check_tanh_derivation_numerically(steps)
+    assert message in str(info.value)
+    assert "central difference" in str(info.value) or "write at least" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "check, scalar_only",
+    [
+        (checks.check_sigmoid, lambda z: 1.0 / (1.0 + math.exp(-z))),
+        (checks.check_relu, lambda z: max(0.0, z)),
+        (checks.check_relu_prime, lambda z: 1.0 if z > 0 else 0.0),
+    ],
+)
+def test_scalar_only_code_is_told_to_use_numpy(check, scalar_only):
+    with pytest.raises(AssertionError) as info:
+        check(scalar_only)
+    assert "works on one number but not on an array" in str(info.value)

@@ -28,16 +28,19 @@ good_forward = make_forward()
 
 
 def make_backward(two=2.0, sign=1.0, sigma_prime=True, relu_prime=True, weight_input="a", swap=False,
-                  reverse=False):
+                  reverse=False, relu_for_prime=False, sigma_prime_at_y_hat=False):
     def backward(x, y, thetas, biases):
         f = good_forward(x, thetas, biases)
         y_hat = f["y_hat"]
-        e3 = two * sign * (y_hat - y) * (y_hat * (1 - y_hat) if sigma_prime else 1.0)
+        s = sigmoid(y_hat) if sigma_prime_at_y_hat else y_hat
+        e3 = two * sign * (y_hat - y) * (s * (1 - s) if sigma_prime else 1.0)
         g2 = float(f["z2"] > 0) if relu_prime else 1.0
         g1 = float(f["z1"] > 0) if relu_prime else 1.0
+        if relu_for_prime:
+            g2, g1 = f["a2"], f["a1"]
         e2 = e3 * thetas[2] * g2
         e1 = e2 * thetas[1] * g1
-        inputs = {"a": [x, f["a1"], f["a2"]], "theta": thetas}[weight_input]
+        inputs = {"a": [x, f["a1"], f["a2"]], "theta": thetas, "own": [f["a1"], f["a2"], y_hat]}[weight_input]
         g = {"theta1": e1 * inputs[0], "b1": e1, "theta2": e2 * inputs[1], "b2": e2,
              "theta3": e3 * inputs[2], "b3": e3}
         if swap:
@@ -92,6 +95,13 @@ def test_wrong_forward_fails_with_its_message(bad, message):
     assert message in str(info.value)
 
 
+def test_a_missing_relu_is_named_by_the_hidden_forward_check(capsys):
+    # With every ReLU on, g(z) = z and the omission cannot be seen; the hidden cases turn one off.
+    checks.check_forward(make_forward(hidden=lambda z: z))
+    with pytest.raises(AssertionError, match="the ReLU of layer 1 is missing"):
+        checks.check_forward(make_forward(hidden=lambda z: z), hidden=True)
+
+
 # ------------------------------------------------------------------ backward
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -109,6 +119,9 @@ def test_right_backward_passes(hidden, capsys):
         (make_backward(sigma_prime=False), "σ′(z3) = ŷ(1 − ŷ) is missing", False),
         (make_backward(weight_input="theta"), "∂z/∂θ of a layer is its input", False),
         (make_backward(swap=True), "weight and bias gradients are swapped", False),
+        (make_backward(weight_input="own"), "not its own output", False),
+        (make_backward(relu_for_prime=True), "g(z) appears where its derivative g′(z) belongs", False),
+        (make_backward(sigma_prime_at_y_hat=True), "σ′ was taken at ŷ instead of at z3", False),
         (make_backward(reverse=True), "backward order", False),
         (make_backward(relu_prime=False), "passes no gradient", True),
         (lambda x, y, t, b: {k: float(v) for k, v in paths.path_gradients(x, y, t, b).items()},
@@ -137,11 +150,32 @@ def test_missing_relu_derivative_passes_visible_but_not_hidden_checks(capsys):
         "2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)",
         "2 (σ(z3) − y) σ(z3) (1 − σ(z3)) · theta3 · Heaviside(z2) · theta2 · Heaviside(z1)",
         "theta2*theta3*Heaviside(z1)*Heaviside(z2)*2*(sigmoid(z3)-y)*sigmoid(z3)*(1-sigmoid(z3))",
+        "2 (y_hat - y) y_hat (1 - y_hat) theta3 H(z2) theta2 H(z1)",  # a space multiplies
+        "2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(a2)*theta2*H(a1)",  # H(g(z)) = H(z) when g'(0) = 0
     ],
 )
 def test_equivalent_forms_of_dC_db1_pass(answer, capsys):
     checks.check_dC_db1(answer)
-    assert capsys.readouterr().out.startswith("✔")
+    checks.check_dC_db1_numerically(answer)
+    out = capsys.readouterr()
+    assert out.out.count("✔") == 2 and out.err == ""
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2", "here z1 < 0: the first ReLU is off"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2*H(z1)", "here z2 < 0: the second ReLU is off"),
+        ("(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)", "central difference of the cost in b1"),
+        # undefined (0/0) where the first ReLU is off: the symbolic check skips such points
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*abs(a1)/a1", "your formula gives nan"),
+        (3.0, "should be a string"),
+    ],
+)
+def test_hidden_check_of_dC_db1_compares_with_finite_differences(answer, message):
+    with pytest.raises(AssertionError) as info:
+        checks.check_dC_db1_numerically(answer)
+    assert message in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -149,7 +183,14 @@ def test_equivalent_forms_of_dC_db1_pass(answer, capsys):
     [
         ("(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)", "factor of 1/2"),
         ("2*(y_hat - y)*theta3*H(z2)*theta2*H(z1)", "(1 - σ(z3))*σ(z3)"),
-        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2", "Heaviside(z1) and Heaviside(z2)"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2", "Heaviside(z1)*Heaviside(z2) are missing"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*theta2*H(z1)", "right where z2 > 0 but not where z2 < 0"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2", "g′(z1) = Heaviside(z1) is missing"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)*a1", "divided by a1 would be right"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*relu(z2)*theta2*relu(z1)", "end the paths of θ2"),
+        ("2*(y_hat - y)*sigmoid(y_hat)*theta3*H(z2)*theta2*H(z1)", "Walk the path from C down to b1"),
+        ("2*(yhat - y)*yhat*(1 - yhat)*theta3*H(z2)*theta2*H(z1)", "`yhat` is not a variable"),
+        ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*g'(z2)*theta2*g'(z1)", "Write g′(z) as Heaviside(z)"),
         ("2*(y - y_hat)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)", "sign is flipped"),
         ("2*(y_hat - y)*y_hat*(1 - y_hat)*H(z2)*theta2*H(z1)", "theta3"),
         ("2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*H(z2)*theta2*H(z1)*x", "θ1 and x lie on the path to θ1"),

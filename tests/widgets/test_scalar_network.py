@@ -1,5 +1,7 @@
 """The path explorer, driven without a kernel: pick a parameter, move x, check what was computed."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -43,6 +45,8 @@ def test_moving_x_until_a_relu_switches_off_zeroes_the_long_paths():
     assert explorer.redraws == before + 1
     assert explorer.values["z1"] < 0
     assert 0.0 in explorer.factors and explorer.gradient == 0.0 == explorer.reference
+    assert math.copysign(1.0, explorer.gradient) == 1.0  # shown as 0, not −0
+    assert "<b>0</b>" in explorer.label.value
     explorer.parameter_dropdown.value = "b3"  # the short path does not pass through that ReLU
     assert explorer.gradient != 0.0
     assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
