@@ -204,3 +204,14 @@ def test_wrong_dC_db1_fails_with_its_message(answer, message):
     with pytest.raises(AssertionError) as info:
         checks.check_dC_db1(answer)
     assert message in str(info.value)
+
+
+def test_patching_numpy_after_import_does_not_fool_the_checker(monkeypatch):
+    """A learner who makes np.allclose/np.isclose always agree still fails a wrong backward."""
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "isclose", lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, dtype=bool))
+    monkeypatch.setattr(np, "array_equal", lambda *a, **k: True)
+    with pytest.raises(AssertionError, match="half the expected value"):
+        checks.check_backward(make_backward(two=1.0))
+    with pytest.raises(AssertionError):
+        checks.check_forward(make_forward(from_x=True))
