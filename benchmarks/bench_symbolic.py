@@ -1,6 +1,12 @@
 """Latency of course_pkg.symbolic.equivalent over the answer corpus, beside naive SymPy.
 
 Run:  /work/venv/bin/python benchmarks/bench_symbolic.py   (from the repository root)
+      /work/venv/bin/python benchmarks/bench_symbolic.py --start-method fork   (or forkserver,
+      spawn, zygote: compare how the worker is started; the default is worker.start_method())
+
+It first times the worker's start-up, as a notebook meets it (with 3 idle threads running, as
+in a Jupyter kernel): the first check of the session (the worker, and for "zygote" its fork
+server, start), and the check right after a timeout killed the worker (median of 5).
 
 For every corpus case it times `equivalent(answer, expected)` (the worker is warmed up first,
 as in a notebook after the first check) and, on the same pairs, the naive baseline
@@ -10,16 +16,18 @@ baseline (sympify would eval them). It prints the median and worst latencies, th
 and timeouts of each, and the command.
 """
 
+import argparse
 import importlib.util
 import multiprocessing
 import pathlib
 import statistics
 import sys
+import threading
 import time
 
 import sympy
 
-from course_pkg.symbolic import AnswerFormatError, equivalent
+from course_pkg.symbolic import AnswerFormatError, equivalent, worker
 from course_pkg.symbolic.equivalence import _prepare_expected
 from course_pkg.symbolic.parsing import _parse
 
@@ -53,8 +61,39 @@ def naive_check(answer, expected):
     return None, NAIVE_LIMIT
 
 
-def main():
-    equivalent("z", "z")  # start the worker once
+#: Times the worker is killed by a timeout and restarted, for the respawn figure.
+RESPAWNS = 5
+#: A check typical of the course (the sigmoid's derivative in two forms).
+TYPICAL = ("sigmoid(z)*(1 - sigmoid(z))", "exp(-z)/(1 + exp(-z))^2")
+
+
+def startup_figures():
+    """(first check of the session, median check right after a timeout), in seconds."""
+    start = time.perf_counter()
+    assert equivalent(*TYPICAL).ok
+    first = time.perf_counter() - start
+    after_timeout = []
+    for _ in range(RESPAWNS):
+        try:
+            worker.run("time", "sleep", (30,), timeout=0.2)
+        except worker.WorkerTimeout:
+            pass
+        start = time.perf_counter()
+        assert equivalent(*TYPICAL).ok
+        after_timeout.append(time.perf_counter() - start)
+    return first, statistics.median(after_timeout)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start-method", choices=["zygote", "fork", "forkserver", "spawn"], default=None)
+    args = parser.parse_args(argv)
+    worker._WORKER.method = args.start_method
+    idle = threading.Event()
+    for _ in range(3):  # a kernel's threads
+        threading.Thread(target=idle.wait, daemon=True).start()
+    first, respawn = startup_figures()
+    idle.set()  # the naive baseline below forks: not from a threaded process
     ours, ours_wrong, ours_timeouts = [], 0, 0
     naive, naive_wrong, naive_timeouts = [], 0, 0
     for case in corpus.CASES:
@@ -78,7 +117,11 @@ def main():
         elif result is not case.ok:
             naive_wrong += 1
     ms = lambda s: f"{1000 * s:8.1f} ms"  # noqa: E731
-    print("command: /work/venv/bin/python benchmarks/bench_symbolic.py")
+    method = args.start_method or worker.start_method()
+    print("command: /work/venv/bin/python benchmarks/bench_symbolic.py"
+          + (f" --start-method {args.start_method}" if args.start_method else ""))
+    print(f"worker start method: {method}; first check of the session {ms(first)}, "
+          f"check right after a timeout (median of {RESPAWNS}) {ms(respawn)}")
     print(f"corpus: {len(corpus.CASES)} cases ({len(naive)} parseable pairs for the naive baseline)")
     print(f"equivalent():        median {ms(statistics.median(ours))}, worst {ms(max(ours))}, "
           f"wrong verdicts {ours_wrong}, timeouts {ours_timeouts}")

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, replace
 import sympy
 
 from .symbolic import Verdict, check_derivation, equivalent, relu, sigmoid, to_latex
+from .symbolic.verdict import justification_latex, justification_parts
 
 __all__ = [
     "Derivation",
@@ -78,14 +79,21 @@ class Derivation:
         A short name, e.g. ``"The derivative of the sigmoid"``.
     quantity : str
         LaTeX of what is derived, e.g. ``r"\frac{d\sigma}{dz}"``; the rendering writes
-        ``quantity = step_0 = step_1 = ...``.
+        ``quantity = step_0 = step_1 = ...``. Empty: step 0 itself is the left-hand side,
+        ``step_0 = step_1 = ...`` (then step 0 has no justification).
     steps : tuple of (sympy.Expr, str)
-        Each step and its justification (LaTeX, may be empty).
+        Each step and its justification: text with inline maths between ``$...$`` or ``\(...\)``
+        (``"$a'(u)$, by hand"``; see :func:`course_pkg.symbolic.verdict.justification_parts`),
+        may be empty. Unbalanced delimiters raise ``ValueError`` here, not at display.
     definitions : tuple of (sympy.Symbol, sympy.Expr)
         Intermediate quantities, in the order they are computed (each may use the ones before);
         they are substituted, last first, before the steps are checked.
     note : str
         One sentence shown under the derivation (plain text).
+    products : tuple of int
+        Indices of steps that are products shown factor by factor, in the order built (with
+        ``sympy.Mul(..., evaluate=False)``), with :math:`\cdot` between the factors: a chain
+        rule's product of local derivatives.
 
     Examples
     --------
@@ -100,6 +108,7 @@ class Derivation:
     steps: tuple
     definitions: tuple = ()
     note: str = ""
+    products: tuple = ()
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -110,6 +119,20 @@ class Derivation:
         for i, step in enumerate(self.steps):
             if not (isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], sympy.Expr) and isinstance(step[1], str)):
                 raise TypeError(f"steps[{i}] must be a pair (sympy.Expr, str), got {step!r}")
+            try:
+                justification_parts(step[1])
+            except ValueError as err:
+                raise ValueError(f"steps[{i}]: {err}") from None
+        if not self.quantity and self.steps[0][1]:
+            raise ValueError(
+                f"steps[0] has the justification {self.steps[0][1]!r} but quantity is empty, so step 0 is "
+                "the left-hand side; give quantity, or justify step 1 instead"
+            )
+        for index in self.products:
+            if not (isinstance(index, int) and 0 <= index < len(self.steps)):
+                raise ValueError(f"products contains {index!r}; expected indices of steps, 0 to {len(self.steps) - 1}")
+            if not isinstance(self.steps[index][0], sympy.Mul):
+                raise ValueError(f"products contains {index}, but step {index} is not a product: {self.steps[index][0]}")
 
     @property
     def expressions(self):
@@ -141,12 +164,19 @@ class Derivation:
             self._cache["verdict"] = replace(verdict, steps=self.expressions)
         return self._cache["verdict"]
 
+    def _tex(self, i):
+        return to_latex(self.steps[i][0], product=i in self.products)
+
     def _lines(self):
         lines = []
-        for i, (expr, why) in enumerate(self.steps):
-            lhs = self.quantity if i == 0 else ""
-            tag = r"\quad\text{%s}" % why if why and not why.startswith("$") else (r"\quad " + why.strip("$") if why else "")
-            lines.append(rf"{lhs} &= {to_latex(expr)} {tag}")
+        first = 0 if self.quantity else 1
+        lhs = self.quantity if self.quantity else self._tex(0)
+        if first == len(self.steps):  # a single step and no quantity: nothing to equate
+            return [lhs]
+        for i in range(first, len(self.steps)):
+            why = self.steps[i][1]
+            tag = r" \quad " + justification_latex(why) if why else ""
+            lines.append(rf"{lhs if i == first else ''} &= {self._tex(i)}{tag}")
         return lines
 
     def _repr_latex_(self):
@@ -193,8 +223,10 @@ def chain_rule(functions=None, variable="x"):
     Returns
     -------
     Derivation
-        Steps: the derivative of the composition; the product of the local derivatives; (for
-        concrete functions) SymPy's derivative of the composition.
+        Steps: the derivative of the composition (unevaluated, the left-hand side); the product
+        of the local derivatives, outermost first and shown as a product,
+        :math:`a'(b(c(d(x)))) \cdot b'(c(d(x))) \cdot c'(d(x)) \cdot d'(x)`; (for concrete
+        functions) SymPy's derivative of the composition. Each step is checked by ``verify()``.
 
     Raises
     ------
@@ -204,10 +236,12 @@ def chain_rule(functions=None, variable="x"):
     Examples
     --------
     >>> d = chain_rule([sympy.sin, sympy.exp, lambda u: u**2])
-    >>> d.expressions[1]
-    2*x*exp(x**2)*cos(exp(x**2))
+    >>> d.expressions[1].args
+    (cos(exp(x**2)), exp(x**2), 2*x)
     >>> d.verify().ok
     True
+    >>> print(d._lines()[0])
+    \frac{d}{d x} \sin{\left(e^{x^{2}} \right)} &= \cos{\left(e^{x^{2}} \right)} \cdot e^{x^{2}} \cdot 2 x \quad \text{chain rule: the product of the local derivatives, outermost first, each at its own input}
     """
     x = sympy.Symbol(variable) if isinstance(variable, str) else variable
     if not isinstance(x, sympy.Symbol):
@@ -222,24 +256,25 @@ def chain_rule(functions=None, variable="x"):
         inner.append(f(inner[-1]))
     composed = inner[-1]
     t = sympy.Dummy("t")
-    factors = []
-    for i, f in enumerate(reversed(functions)):
-        u = inner[i]
+    factors = []  # the local derivatives, innermost first
+    for f, u in zip(reversed(functions), inner):
         local = sympy.diff(f(t), t)
+        # an unknown function gives Derivative(f(u), u), printed f'(u); a known one its formula at u
         factors.append(local.subs(t, u) if local.has(t) else local)
-    product = sympy.Mul(*factors)
+    product = sympy.Mul(*reversed(factors), evaluate=False) if len(factors) > 1 else factors[0]
     steps = [
         (sympy.Derivative(composed, x), ""),
-        (product, "chain rule: the product of the local derivatives, outermost first"),
+        (product, "chain rule: the product of the local derivatives, outermost first, each at its own input"),
     ]
     generic = any(isinstance(f, sympy.core.function.UndefinedFunction) for f in functions)
     if not generic:
         steps.append((sympy.diff(composed, x), "SymPy's derivative of the composition"))
     return Derivation(
         title="The chain rule on a composition",
-        quantity=rf"\frac{{d}}{{d{sympy.latex(x)}}} {sympy.latex(composed)}",
+        quantity="",
         steps=tuple(steps),
         note="Each function contributes its own derivative, evaluated at its own input.",
+        products=(1,) if isinstance(product, sympy.Mul) else (),
     )
 
 
@@ -343,8 +378,8 @@ def scalar_network_partials():
         (e[1], e[2] * th[2] * sympy.Heaviside(z[1])),
         (e[0], e[1] * th[1] * sympy.Heaviside(z[0])),
     )
-    dC_dyhat = 2 * (yhat - y)
-    dyhat_dz3 = sigmoid(z[2]) * (1 - sigmoid(z[2]))
+    dC_dyhat = sympy.Mul(2, yhat - y, evaluate=False)  # shown as 2(ŷ − y), not expanded
+    dyhat_dz3 = sympy.Mul(sigmoid(z[2]), 1 - sigmoid(z[2]), evaluate=False)
     H = sympy.Heaviside
     # The local derivatives along each path, from the parameter up to the cost.
     paths = {
@@ -372,6 +407,7 @@ def scalar_network_partials():
             steps=steps,
             definitions=definitions,
             note="H is the Heaviside step, the derivative of ReLU away from its kink.",
+            products=(1,),
         )
     return out
 

@@ -47,6 +47,81 @@ def test_chain_rule_generic_and_concrete():
         D.chain_rule([])
 
 
+def test_chain_rule_shows_the_composition_then_the_visible_product_of_local_derivatives():
+    """d/dx a(b(c(d(x)))) = a'(b(c(d(x)))) · b'(c(d(x))) · c'(d(x)) · d'(x), and nothing trivial."""
+    x = sympy.Symbol("x")
+    a, b, c, d = (sympy.Function(n) for n in "abcd")
+    derivation = D.chain_rule()
+    first, product = derivation.expressions
+    assert first == sympy.Derivative(a(b(c(d(x)))), x)
+    assert isinstance(product, sympy.Mul) and len(product.args) == 4
+    lines = derivation._lines()
+    assert len(lines) == 1  # one equation: the composition on the left, the product on the right
+    lhs, rhs = lines[0].split("&=")
+    assert lhs.strip() == r"\frac{d}{d x} a{\left(b{\left(c{\left(d{\left(x \right)} \right)} \right)} \right)}"
+    factors = rhs.split(r"\quad")[0].split(r" \cdot ")
+    assert [f.strip() for f in factors] == [
+        r"a'\left(b{\left(c{\left(d{\left(x \right)} \right)} \right)}\right)",
+        r"b'\left(c{\left(d{\left(x \right)} \right)}\right)",
+        r"c'\left(d{\left(x \right)}\right)",
+        r"d'\left(x\right)",
+    ]
+    assert derivation._repr_latex_().count(r"\frac{d}{d x}") == 1
+    verdict = derivation.verify()
+    assert verdict.ok and verdict.failed_step is None, verdict.message
+
+
+def test_chain_rule_product_with_a_missing_link_fails_at_the_product():
+    derivation = D.chain_rule()
+    first, product = derivation.steps
+    shorter = sympy.Mul(*product[0].args[:-1], evaluate=False)  # d'(x) forgotten
+    broken = replace(derivation, steps=(first, (shorter, product[1])), products=(1,), _cache={})
+    v = broken.verify()
+    assert (v.ok, v.failed_step) == (False, 1)
+
+
+def test_chain_rule_on_concrete_functions_shows_each_local_derivative():
+    x = sympy.Symbol("x")
+    derivation = D.chain_rule([sympy.sin, sympy.exp, lambda u: u**2])
+    assert derivation.expressions[1].args == (sympy.cos(sympy.exp(x**2)), sympy.exp(x**2), 2 * x)
+    assert r"\cos{\left(e^{x^{2}} \right)} \cdot e^{x^{2}} \cdot 2 x" in derivation._repr_latex_()
+    assert derivation.verify().ok
+    single = D.chain_rule([sympy.sin])
+    assert single.verify().ok and single.products == ()
+
+
+def test_justifications_may_mix_text_and_maths():
+    """'$…$, by hand' renders as maths then text, in LaTeX and in HTML."""
+    x = sympy.Symbol("x")
+    d = D.Derivation(
+        "Mixed", r"\frac{d}{dx} x^2",
+        ((sympy.Derivative(x**2, x), ""), (2 * x, r"$\frac{d}{dx} x^n = n x^{n-1}$, by hand")),
+    )
+    assert r"{\frac{d}{dx} x^n = n x^{n-1}}\text{, by hand}" in d._repr_latex_()
+    page = d._repr_html_()
+    assert "$" not in page.replace(r"\$", "") and "by hand" in page
+    assert d.verify().ok
+
+
+def test_derivation_arguments_are_validated():
+    x = sympy.Symbol("x")
+    with pytest.raises(ValueError, match=r"steps\[1\]: justification .* unmatched"):
+        D.Derivation("t", "q", ((x, ""), (x, "$x, by hand")))
+    with pytest.raises(ValueError, match="quantity is empty, so step 0 is the left-hand side"):
+        D.Derivation("t", "", ((x, "why"), (x, "")))
+    with pytest.raises(ValueError, match="step 0 is not a product"):
+        D.Derivation("t", "q", ((x, ""),), products=(0,))
+    with pytest.raises(ValueError, match="expected indices of steps, 0 to 0"):
+        D.Derivation("t", "q", ((x, ""),), products=(3,))
+
+
+def test_scalar_network_chain_line_is_a_visible_product():
+    d = D.scalar_network_partials()["b1"]
+    line = d._lines()[1]
+    assert line.count(r"\cdot") == 6 and r"H\left(z^{[1]}\right)" in line
+    assert r"2 \left(\hat{y} - y\right)" in line
+
+
 def test_chain_rule_missing_a_link_is_caught():
     x = sympy.Symbol("x")
     composed = sympy.sin(sympy.exp(x**2))

@@ -36,7 +36,7 @@ from sympy.core.function import AppliedUndef
 from . import worker
 from .numeric import DPS, BadPoint, KinkSampler, evaluate, instantiate_functions, kink_thresholds
 from .parsing import AnswerFormatError, _parse, _variable_map, sigmoid
-from .verdict import Verdict, to_text
+from .verdict import Verdict, compact_number, to_text
 
 __all__ = ["equivalent", "check_derivation", "N_POINTS", "REL_TOL"]
 
@@ -60,6 +60,8 @@ ABS_TINY = mpmath.mpf(10) ** -25
 KINK_MARGIN = mpmath.mpf(10) ** -6
 #: Largest denominator when naming a constant factor or an additive constant as a fraction.
 MAX_DENOMINATOR = 1000
+#: A constant beyond 10**±SHIFT_DIGITS is named as a fraction times a power of ten (``1e-400``).
+SHIFT_DIGITS = 6
 #: Seed of the sample points.
 SEED = 20240611
 
@@ -199,15 +201,37 @@ def _constant(values):
 
 
 def _nice_number(value):
-    """A SymPy number for an mp value: a small fraction when it is one, else a 4-digit float."""
+    r"""A SymPy number for an mp value: a small fraction (times a power of ten) when it is one, else a float.
+
+    ``1/2`` stays ``1/2``; :math:`10^{-400}` and :math:`3 \cdot 10^{12}` are found exactly (a
+    fraction with a small denominator after moving the decimal point); anything else becomes a
+    4-digit ``Float`` (which keeps its exponent, however large or small).
+    """
     if isinstance(value, mpmath.mpc):
         if abs(value.imag) > REL_TOL * max(1, abs(value.real)):
-            return sympy.Float(float(value.real), 4) + sympy.I * sympy.Float(float(value.imag), 4)
+            return sympy.Float(value.real, 4) + sympy.I * sympy.Float(value.imag, 4)
         value = value.real
-    frac = Fraction(str(mpmath.nstr(value, DPS - 5, strip_zeros=False))).limit_denominator(MAX_DENOMINATOR)
-    if _close(mpmath.mpf(frac.numerator) / frac.denominator, value):
-        return sympy.Rational(frac.numerator, frac.denominator)
-    return sympy.Float(float(value), 4)
+    if value == 0:
+        return sympy.Integer(0)
+    exponent = int(mpmath.floor(mpmath.log10(abs(value))))
+    shift = exponent if abs(exponent) > SHIFT_DIGITS else 0
+    scaled = value / mpmath.mpf(10) ** shift
+    frac = Fraction(str(mpmath.nstr(scaled, DPS - 5, strip_zeros=False))).limit_denominator(MAX_DENOMINATOR)
+    if frac != 0 and _close(mpmath.mpf(frac.numerator) / frac.denominator, scaled):
+        return sympy.Rational(frac.numerator, frac.denominator) * sympy.Integer(10) ** shift
+    return sympy.Float(value, 4)
+
+
+def _is_nice_ratio(ratio):
+    """Whether an exact ratio reads well as "off by a factor of ...": ``3``, ``1/2``, ``1e-400``."""
+    if not (ratio.is_Rational and ratio != 0):
+        return False
+    p, q = abs(ratio.p), ratio.q
+    while p % 10 == 0:
+        p //= 10
+    while q % 10 == 0:
+        q //= 10
+    return p <= 10**6 and q <= MAX_DENOMINATOR
 
 
 def _point_text(point):
@@ -222,8 +246,9 @@ def _plus(constant):
 
 
 def _describe_factor(factor):
-    if factor.is_Rational and factor.q == 1:
-        return f"{factor}"
+    """A factor or a constant as short text: ``2``, ``1/2``, ``1e-400``, ``x/2``."""
+    if factor.is_Number and factor.is_real:
+        return compact_number(factor)
     return to_text(factor)
 
 
@@ -270,10 +295,13 @@ def _factor_candidates(expected, symbols):
 def _matching_factor(candidates, points, targets, bases):
     """The first candidate F with ``target = base * F`` at every point (None if there is none).
 
-    ``bases`` must be non-zero at :data:`MIN_SUPPORT` points at least, or nothing is named.
+    ``bases`` and ``targets`` must each be non-zero at :data:`MIN_SUPPORT` points at least, or
+    nothing is named.
     """
     if sum(1 for b in bases if abs(b) > ABS_TINY) < MIN_SUPPORT:
         return None
+    if sum(1 for t in targets if abs(t) > ABS_TINY) < MIN_SUPPORT:
+        return None  # values below ABS_TINY count as 0: an identity between them proves nothing
     for cand in candidates:
         ok = True
         for point, target, base in zip(points, targets, bases):
@@ -417,10 +445,12 @@ def _diagnose(answer, expected, points, rows, sampler):
     nonzero = [(a, e) for a, e in zip(a_vals, e_vals) if abs(e) > ABS_TINY]
     if len(nonzero) >= min(MIN_SUPPORT, len(rows)):
         ratio = _constant([a / e for a, e in nonzero])
+        # Compared as answer / ratio against the expected answer, so that a constant of any size
+        # (10**-400 as well as 2) is recognised: the ratio is scale-free, the expected values are not.
         if (
             ratio is not None
-            and abs(ratio) > ABS_TINY
-            and all(_close(a, ratio * e) for a, e in zip(a_vals, e_vals))
+            and ratio != 0
+            and all(_close(a / ratio, e) for a, e in zip(a_vals, e_vals))
         ):
             factor = _nice_number(ratio)
             if factor == -1:
@@ -571,7 +601,7 @@ def _exact_difference(answer, expected, difference):
     ratio = answer / expected if expected != 0 else None
     if ratio == -1:
         return Verdict(ok=False, kind="sign", factor=ratio, message="The sign is flipped: your answer is exactly minus the expected one.", **base)
-    if ratio is not None and ratio.is_Rational and ratio.q <= MAX_DENOMINATOR and abs(ratio.p) <= 10**6:
+    if ratio is not None and _is_nice_ratio(ratio):
         return Verdict(
             ok=False,
             kind="constant_factor",
@@ -579,7 +609,7 @@ def _exact_difference(answer, expected, difference):
             message=f"Off by a factor of {_describe_factor(ratio)}: your answer is {_describe_factor(ratio)} times the expected one.",
             **base,
         )
-    return Verdict(ok=False, kind="wrong", message=f"Not equivalent: your answer differs from the expected one by {to_text(difference)}.", **base)
+    return Verdict(ok=False, kind="wrong", message=f"Not equivalent: your answer differs from the expected one by {_describe_factor(difference)}.", **base)
 
 
 def _relabel(verdict, answer, expected):

@@ -17,7 +17,13 @@ What a learner may write
   two names or after a closing parenthesis (``theta3 Heaviside(z2)``, ``a b``, ``(a - y) z``);
   a blank before a number (``z 2``) is refused with a request for ``*``;
 * the functions ``exp log sqrt sin cos tan sinh cosh tanh Abs Max Min Heaviside sigmoid σ relu``
-  (``abs``, ``max``, ``min`` and ``H`` are accepted spellings) and the constant ``pi`` (``π``).
+  (``abs``, ``max``, ``min``, ``ln``, ``sigma``, ``ReLU`` and ``H`` are accepted spellings) and the
+  constant ``pi`` (``π``).
+
+Common slips get a message that says what to type instead: ``tanh^2(z)`` (write ``tanh(z)^2``),
+``2xcos(x^2)`` (write ``x*cos(x^2)``), a prime as in ``σ′(z)`` (write the derivative out,
+``σ(z)*(1 - σ(z))``), ``sech(z)`` and the other functions the checker does not have (write
+``1/cosh(z)``).
 
 The name ``e``
 --------------
@@ -194,6 +200,7 @@ _FUNCTIONS = {
     "Heaviside": (_heaviside, 1, 1),
     "H": (_heaviside, 1, 1),
     "sigmoid": (sigmoid, 1, 1),
+    "sigma": (sigmoid, 1, 1),
     "σ": (sigmoid, 1, 1),
     "relu": (relu, 1, 1),
     "ReLU": (relu, 1, 1),
@@ -202,7 +209,7 @@ _FUNCTIONS = {
 #: The functions a learner may call (the spellings accepted, in a stable order).
 ALLOWED_FUNCTIONS = tuple(_FUNCTIONS)
 
-_ALLOWED_LIST = "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ), relu"
+_ALLOWED_LIST = "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ, sigma), relu"
 
 # Names learners reach for that the checker deliberately refuses, with the reason.
 _REFUSED = {
@@ -214,6 +221,38 @@ _REFUSED = {
     "factorial": "`factorial` is not needed in these answers",
     "lambda": "lambdas are not allowed",
 }
+for _name in ("asin", "acos", "atan", "arcsin", "arccos", "arctan", "asinh", "acosh", "atanh", "arsinh", "arcosh", "artanh"):
+    _REFUSED[_name] = "inverse trigonometric and hyperbolic functions are not needed in these answers"
+
+# Functions the checker does not have, each with the rewrite a learner can type instead ({u}: the argument).
+_REWRITES = {
+    "sech": "1/cosh({u})",
+    "csch": "1/sinh({u})",
+    "coth": "cosh({u})/sinh({u})",
+    "sec": "1/cos({u})",
+    "csc": "1/sin({u})",
+    "cot": "cos({u})/sin({u})",
+    "softplus": "log(1 + exp({u}))",
+}
+
+# What to write instead of f′(u), for the functions whose derivative the course asks for.
+_PRIME_EXAMPLES = {
+    "σ": "σ({u})*(1 - σ({u}))",
+    "sigmoid": "sigmoid({u})*(1 - sigmoid({u}))",
+    "sigma": "σ({u})*(1 - σ({u}))",
+    "tanh": "1 - tanh({u})^2",
+    "relu": "Heaviside({u})",
+    "ReLU": "Heaviside({u})",
+    "exp": "exp({u})",
+    "log": "1/{u}",
+    "ln": "1/{u}",
+    "sin": "cos({u})",
+    "cos": "-sin({u})",
+    "sinh": "cosh({u})",
+    "cosh": "sinh({u})",
+}
+_PRIME_MARKS = "'\u2019\u2032\u2033"  # ' ’ ′ ″
+_STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
 
 _CONSTANTS = {"pi": sympy.pi, "π": sympy.pi}
 
@@ -363,6 +402,143 @@ def _max_paren_depth(text):
     return best
 
 
+def _closing(text, start):
+    """The index just past the bracket group opening at ``text[start] == "("``, or None."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
+def _argument_after(text, pos):
+    """The argument written at ``text[pos:]``: ``(...)`` or a name; (inner text, end) or (None, pos)."""
+    while pos < len(text) and text[pos] in " \t*":
+        pos += 1
+    if pos < len(text) and text[pos] == "(":
+        end = _closing(text, pos)
+        if end is not None:
+            return text[pos + 1 : end - 1].strip(), end
+    match = re.compile(r"\w+").match(text, pos)
+    if match:
+        return match.group(0), match.end()
+    return None, pos
+
+
+def _find_prime(text):
+    """The first prime after a name or a bracket, outside quoted text: (start, name, end) or None.
+
+    ``'`` and ``’`` open a quoted text when they follow anything but a name, a closing bracket or
+    another prime (``open('x')``, ``'a b'``), so quotes are never mistaken for primes.
+    """
+    quote = None
+    for i, ch in enumerate(text):
+        if quote is not None:
+            if ch == quote:
+                quote = None
+            continue
+        if ch == '"':
+            quote = ch
+            continue
+        if ch not in _PRIME_MARKS:
+            continue
+        j = i - 1
+        while j >= 0 and text[j] in " \t":
+            j -= 1
+        if j >= 0 and (text[j].isalnum() or text[j] in "_)"):
+            if text[j] == ")":
+                return j, ")", _prime_end(text, i)
+            k = j
+            while k >= 0 and (text[k].isalnum() or text[k] == "_"):
+                k -= 1
+            name, end = text[k + 1 : j + 1], _prime_end(text, i)
+            string_prefix = j == i - 1 and name.lower() in _STRING_PREFIXES and ch in "'\u2019"
+            if not string_prefix or text[end:].lstrip().startswith("("):  # f'(z) is a prime, f'{x}' a text
+                return k + 1, name, end
+        if ch in "'\u2019":
+            quote = ch
+    return None
+
+
+def _prime_end(text, i):
+    while i < len(text) and text[i] in _PRIME_MARKS:
+        i += 1
+    return i
+
+
+def _check_primes(text):
+    """Refuse a prime (``σ′(z)``, ``g'(z)``) with the derivative to write instead."""
+    found = _find_prime(text)
+    if found is None:
+        return
+    start, name, after = found
+    if name == ")":  # show the whole bracket group the prime is on: (σ(z))′
+        depth = 0
+        for i in range(start, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                start = i
+                break
+    arg, end = _argument_after(text, after) if name != ")" else (None, after)
+    shown = text[start:end].strip() if arg is not None else text[start:after]
+    u = arg if arg is not None else "z"
+    example = _PRIME_EXAMPLES.get(_normalise_name(name))
+    if example is not None:
+        advice = f"write {name}′({u}) out: `{example.format(u=u)}`"
+    else:
+        advice = (
+            "write the derivative itself, e.g. `σ(z)*(1 - σ(z))` for σ′(z), `1 - tanh(z)^2` for "
+            "tanh′(z), `Heaviside(z)` for relu′(z)"
+        )
+    raise AnswerFormatError(f"`{shown}`: primes (′ or ') are not understood; {advice}")
+
+
+def _check_power_of_function(source, variables, caret):
+    """Refuse ``tanh^2(z)`` (a power written on the function's name) with ``tanh(z)^2`` instead."""
+    names = [n for n in list(_FUNCTIONS) + list(_REWRITES) if variables is None or n not in variables]
+    pattern = re.compile(
+        r"(?<![\w.])(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\s*\*\*\s*"
+        r"(\(\s*-?\s*[\w.]+\s*\)|-?[\w.]+)"
+    )
+    match = pattern.search(source)
+    if match is None:
+        return
+    name, power = match.group(1), match.group(2).replace(" ", "")
+    arg, end = _argument_after(source, match.end())
+    u = arg if arg is not None else "z"
+    star = "^" if caret else "**"
+    if arg is None:
+        shown = f"{name}{star}{power}"
+    elif source[end - 1 : end] == ")":
+        shown = f"{name}{star}{power}({u})"
+    else:
+        shown = f"{name}{star}{power} {u}"
+    if name in _REWRITES:
+        rewrite = _REWRITES[name].format(u=u)
+        raise AnswerFormatError(
+            f"`{name}` is not allowed: write `({rewrite}){star}{power}` for {name}({u}){star}{power}"
+            if "/" in rewrite else f"`{name}` is not allowed: write `{rewrite}{star}{power}`"
+        )
+    what = {"2": "the square", "3": "the cube"}.get(power, "a power")
+    raise AnswerFormatError(
+        f"`{shown}` is not read as {what} of {name}({u}): write `{name}({u}){star}{power}` for {what} of {name}({u})"
+    )
+
+
+def _glued_function(name):
+    """``('x', 'cos')`` for a name such as ``xcos`` (a factor glued to a known function), else None."""
+    for fname in sorted(_FUNCTIONS, key=len, reverse=True):
+        if name.endswith(fname) and len(name) > len(fname):
+            prefix = name[: -len(fname)]
+            if prefix.isidentifier() and not prefix.startswith("_"):
+                return prefix, fname
+    return None
+
+
 def _explain_syntax_error(text, err):
     if re.search(r"(?<![<>=!])=(?!=)", text):
         return "`=` is not allowed: write only the expression, without `... =`"
@@ -408,6 +584,8 @@ class _Builder:
             return sympy.E
         if name in _FUNCTIONS:
             self.fail(node, f"`{name}` is a function: call it with an argument, as in `{name}(z)`")
+        if name in _REWRITES:
+            self.fail(node, f"`{name}` is not allowed: write `{_REWRITES[name].format(u='z')}` for {name}(z)")
         if name in _REFUSED:
             self.fail(node, f"`{name}` is not allowed: {_REFUSED[name]}")
         if self.variables is not None and not self.allow_unknown:
@@ -558,6 +736,17 @@ class _Builder:
                 self.fail(func, f"names starting with `_` are not allowed (`{name}`)")
             if name in _REFUSED:
                 self.fail(func, f"`{name}` is not allowed: {_REFUSED[name]}")
+            arg = _snippet(self.source, node.args[0]) if len(node.args) == 1 else "z"
+            if name in _REWRITES and not is_variable:
+                self.fail(func, f"`{name}` is not allowed: write `{_REWRITES[name].format(u=arg)}` for {name}({arg})")
+            glued = None if is_variable else _glued_function(name)
+            if glued is not None:
+                prefix, fname = glued
+                self.fail(
+                    func,
+                    f"`{name}` is not a function this checker knows: write `{prefix}*{fname}({arg})` for "
+                    f"{prefix} times {fname}({arg}) (a `*` or a blank between the two)",
+                )
             if not (is_variable or name in _CONSTANTS or name == "e"):
                 self.fail(
                     func,
@@ -592,7 +781,9 @@ def _parse(text, variables=None, allow_unknown=True, argname="text"):
         raise AnswerFormatError(
             f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
         )
+    _check_primes(text)
     source = _preprocess(text)
+    _check_power_of_function(source, variables, caret="^" in text and "**" not in text)
     if not source:
         raise AnswerFormatError("the answer is empty: write an expression such as `sigmoid(z)*(1 - sigmoid(z))`")
     if _max_paren_depth(source) > MAX_DEPTH:

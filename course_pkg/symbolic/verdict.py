@@ -7,13 +7,32 @@ LaTeX, as STACK does), then the verdict itself. Everything the learner typed is 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+import mpmath
 import sympy
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["Verdict", "KINDS", "to_text", "to_latex", "escape_latex_text"]
+__all__ = [
+    "Verdict",
+    "KINDS",
+    "to_text",
+    "to_latex",
+    "escape_latex_text",
+    "justification_parts",
+    "justification_latex",
+    "justification_html",
+    "compact_number",
+    "MAX_NUMBER_DIGITS",
+]
+
+#: Numbers with more digits than this print in scientific form in messages (``1e-400``, ``≈3.142e+57``).
+MAX_NUMBER_DIGITS = 12
 
 #: Every value that :attr:`Verdict.kind` can take.
 KINDS = (
@@ -43,6 +62,130 @@ class _CoursePrinter(StrPrinter):
     def _print_Pow(self, expr, rational=False):
         return super()._print_Pow(expr, rational).replace("**", "^")
 
+    def _print_Integer(self, expr):
+        return compact_number(expr)
+
+    def _print_Rational(self, expr):
+        if len(str(abs(expr.p))) + len(str(expr.q)) > MAX_NUMBER_DIGITS:
+            return compact_number(expr)
+        return super()._print_Rational(expr)
+
+    def _print_Float(self, expr):
+        return compact_number(expr)
+
+
+def compact_number(value, digits=4):
+    """A number as short text: exact when short, else scientific with ``digits`` significant digits.
+
+    Parameters
+    ----------
+    value : sympy.Number, int, float or mpmath.mpf
+        The number (real).
+    digits : int, default 4
+        Significant digits of the scientific form.
+
+    Returns
+    -------
+    str
+        ``'2'``, ``'1/2'``, ``'0.25'``; ``'1e-400'`` for :math:`10^{-400}`; ``'≈1.235e+57'`` when
+        the scientific form rounds the value.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a finite real number.
+
+    Examples
+    --------
+    >>> compact_number(sympy.Integer(10) ** -400)
+    '1e-400'
+    >>> compact_number(sympy.Rational(1, 3) * 10**40)
+    '≈3.333e+39'
+    >>> compact_number(sympy.Rational(-3, 4)), compact_number(sympy.Float(0.25))
+    ('-3/4', '0.25')
+    """
+    if isinstance(value, bool) or not isinstance(value, (sympy.Number, int, float, mpmath.mpf)) or value != value:
+        raise TypeError(f"value must be a real number (SymPy, int, float or mpmath.mpf), got {value!r}")
+    if isinstance(value, sympy.Number) and not value.is_finite:
+        raise TypeError(f"value must be a finite real number, got {value!r}")
+    if isinstance(value, (sympy.Integer, int)) and len(str(abs(int(value)))) <= MAX_NUMBER_DIGITS:
+        return str(int(value))
+    if isinstance(value, sympy.Rational) and len(str(abs(value.p))) + len(str(value.q)) <= MAX_NUMBER_DIGITS:
+        return str(value)
+    # A float is only known to its own precision: rounding it there is not an approximation.
+    known_digits = 25
+    if isinstance(value, float):
+        value, known_digits = sympy.Float(value), 15
+    elif isinstance(value, sympy.Float):
+        known_digits = min(25, mpmath.libmp.prec_to_dps(value._prec))
+    with mpmath.workdps(max(30, digits + 10)):
+        if isinstance(value, sympy.Rational):
+            mp = mpmath.mpf(value.p) / value.q
+        elif isinstance(value, sympy.Float):
+            mp = mpmath.mpf(value._mpf_)
+        else:
+            mp = mpmath.mpf(value)
+        if mp == 0:
+            return "0"
+        short = mpmath.nstr(mp, digits, min_fixed=-4, max_fixed=MAX_NUMBER_DIGITS)
+        tolerance = mpmath.mpf(10) ** -(known_digits - 1)
+        exact = mpmath.almosteq(mpmath.mpf(short), mp, rel_eps=tolerance, abs_eps=0)
+    mantissa, _, exponent = short.partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    if exponent:
+        sign = "-" if exponent.startswith("-") else "+"
+        short = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
+        if sign == "-" or exact:
+            short = short.replace("e+", "e")
+    else:
+        short = mantissa
+    return short if exact else "≈" + short
+
+
+class _CourseLatexPrinter(LatexPrinter):
+    """LaTeX in the course's notation: :math:`f'(u)` for the derivative of a one-argument function.
+
+    The Heaviside step prints as :math:`H(z)` (SymPy's default, :math:`\theta(z)`, would read as a
+    weight).
+
+    ``Derivative(f(u), u)`` and ``Subs(Derivative(f(t), t), t, u)``, for an undefined function
+    ``f`` of one argument (``sympy.Function('f')``), print as :math:`f'(u)`: the chain rule's local
+    derivatives, each evaluated at its own input.
+    """
+
+    def _print_Heaviside(self, expr, exp=None):
+        # H, as in the course's notes (SymPy's default, theta, would clash with the weights)
+        tex = r"H\left(%s\right)" % self._print(expr.args[0])
+        return tex if exp is None else r"H^{%s}\left(%s\right)" % (exp, self._print(expr.args[0]))
+
+    def _prime(self, func, arg):
+        name = self._print(sympy.Symbol(func.__name__))
+        return r"%s'\left(%s\right)" % (name, self._print(arg))
+
+    def _print_Derivative(self, expr):
+        inner = expr.expr
+        if (
+            isinstance(inner, AppliedUndef)
+            and len(inner.args) == 1
+            and len(expr.variable_count) == 1
+            and expr.variable_count[0] == (inner.args[0], 1)
+        ):
+            return self._prime(inner.func, inner.args[0])
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, subs):
+        expr, old, new = subs.args
+        if (
+            isinstance(expr, sympy.Derivative)
+            and len(old) == 1
+            and isinstance(expr.expr, AppliedUndef)
+            and expr.expr.args == (old[0],)
+            and expr.variable_count == ((old[0], 1),)
+        ):
+            return self._prime(expr.expr.func, new[0])
+        return super()._print_Subs(subs)
+
 
 def to_text(expr):
     """Print an expression in plain text, the course's way (``σ(z)``, ``^`` for powers).
@@ -67,13 +210,20 @@ def to_text(expr):
     return _CoursePrinter().doprint(expr)
 
 
-def to_latex(expr):
+def to_latex(expr, product=False):
     r"""LaTeX of an expression (the sigmoid prints as :math:`\sigma`, ReLU as a max).
+
+    The derivative of an unknown one-argument function prints with a prime, :math:`a'(u)` (for
+    ``Derivative(a(u), u)`` and ``Subs(Derivative(a(t), t), t, u)``).
 
     Parameters
     ----------
     expr : sympy.Expr
         The expression.
+    product : bool, default False
+        If ``expr`` is a product, show it factor by factor in the order stored (build it with
+        ``sympy.Mul(..., evaluate=False)``), with :math:`\cdot` between the factors, as a chain
+        rule's product of local derivatives is written.
 
     Returns
     -------
@@ -85,8 +235,14 @@ def to_latex(expr):
     >>> from course_pkg.symbolic import sigmoid
     >>> to_latex(sigmoid(sympy.Symbol("z")))
     '\\sigma\\left(z\\right)'
+    >>> x, a, b = sympy.Symbol("x"), sympy.Function("a"), sympy.Function("b")
+    >>> to_latex(sympy.Mul(sympy.Derivative(a(b(x)), b(x)), sympy.Derivative(b(x), x), evaluate=False), product=True)
+    "a'\\left(b{\\left(x \\right)}\\right) \\cdot b'\\left(x\\right)"
     """
-    return sympy.latex(expr)
+    printer = _CourseLatexPrinter()
+    if product and isinstance(expr, sympy.Mul):
+        return r" \cdot ".join(printer.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in expr.args)
+    return printer.doprint(expr)
 
 
 _LATEX_SPECIALS = {
@@ -122,6 +278,152 @@ def escape_latex_text(text):
     '50\\% of \\{x\\}'
     """
     return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+
+
+# Characters that must not appear raw inside \text{...} (LaTeX and MathJax read them differently);
+# they are written in math mode between text runs instead.
+_MATH_MODE_SPECIALS = {
+    "\\": r"\backslash ",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "%": r"\%",
+    "^": r"\hat{}",
+    "~": r"\sim ",
+}
+_SPECIALS_RE = re.compile("([" + re.escape("".join(_MATH_MODE_SPECIALS)) + "])")
+_MATH_RE = re.compile(r"\\\$|\$([^$]*)\$|\\\((.*?)\\\)|\$|\\\(|\\\)", re.DOTALL)
+
+
+def justification_parts(text):
+    r"""Split a step's justification into text and inline maths.
+
+    A justification is text with inline maths between ``$...$`` or ``\(...\)``, e.g.
+    ``"$a'(u_3)\,b'(u_2)$, by hand"``; ``\$`` is a literal dollar sign. Everything outside the
+    delimiters is plain text (shown as typed, never interpreted as LaTeX).
+
+    Parameters
+    ----------
+    text : str
+        The justification.
+
+    Returns
+    -------
+    list of (str, str)
+        ``("text", ...)`` and ``("math", ...)`` pieces, in order (empty pieces left out).
+
+    Raises
+    ------
+    TypeError
+        ``text`` is not a string.
+    ValueError
+        A ``$`` or ``\(`` is not closed (or a ``\)`` not opened); the message shows where.
+
+    Examples
+    --------
+    >>> justification_parts(r"$a'(u)\,b'(x)$, by hand")
+    [('math', "a'(u)\\,b'(x)"), ('text', ', by hand')]
+    >>> justification_parts(r"costs \$5, see \(x^2\)")
+    [('text', 'costs $5, see '), ('math', 'x^2')]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a justification must be a string, got {type(text).__name__}")
+    parts, plain, pos = [], [], 0
+    for match in _MATH_RE.finditer(text):
+        plain.append(text[pos : match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token == r"\$":
+            plain.append("$")
+            continue
+        if match.group(1) is None and match.group(2) is None:
+            where = text[max(0, match.start() - 15) : match.start() + 15]
+            raise ValueError(
+                f"justification {text[:60]!r} has an unmatched {token!r} near {where!r}; write maths "
+                r"between $...$ or \(...\) and text outside them (\$ for a dollar sign)"
+            )
+        if "".join(plain):
+            parts.append(("text", "".join(plain)))
+        plain = []
+        math = match.group(1) if match.group(1) is not None else match.group(2)
+        if math.strip():
+            parts.append(("math", math.strip()))
+    plain.append(text[pos:])
+    if "".join(plain):
+        parts.append(("text", "".join(plain)))
+    return parts
+
+
+def _text_latex(text):
+    """Plain text as LaTeX for math mode: ``\\text{...}`` runs, special characters in math mode."""
+    out = []
+    for piece in _SPECIALS_RE.split(text):
+        if not piece:
+            continue
+        if piece in _MATH_MODE_SPECIALS:
+            out.append(_MATH_MODE_SPECIALS[piece])
+        else:
+            out.append(r"\text{" + piece + "}")
+    return "".join(out)
+
+
+def justification_latex(text):
+    r"""A justification as LaTeX to place inside maths (text in ``\text{}``, maths as written).
+
+    Parameters
+    ----------
+    text : str
+        The justification (see :func:`justification_parts`).
+
+    Returns
+    -------
+    str
+        LaTeX that works in MathJax and in LaTeX, whatever the text contains.
+
+    Raises
+    ------
+    ValueError
+        Unbalanced maths delimiters (see :func:`justification_parts`).
+
+    Examples
+    --------
+    >>> justification_latex(r"$a'(u)$, by hand")
+    "{a'(u)}\\text{, by hand}"
+    >>> justification_latex("50% off")
+    '\\text{50}\\%\\text{ off}'
+    """
+    return "".join(_text_latex(p) if kind == "text" else "{" + p + "}" for kind, p in justification_parts(text))
+
+
+def justification_html(text):
+    r"""A justification as HTML: text escaped, maths between MathJax's ``\(...\)`` delimiters.
+
+    Parameters
+    ----------
+    text : str
+        The justification (see :func:`justification_parts`).
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Raises
+    ------
+    ValueError
+        Unbalanced maths delimiters (see :func:`justification_parts`).
+
+    Examples
+    --------
+    >>> justification_html(r"$x<1$, <b>so</b>")
+    '\\(x&lt;1\\), &lt;b&gt;so&lt;/b&gt;'
+    """
+    return "".join(
+        html.escape(p) if kind == "text" else html.escape(r"\(" + p + r"\)") for kind, p in justification_parts(text)
+    )
 
 
 @dataclass(frozen=True)
@@ -225,7 +527,12 @@ class Verdict:
                     body = html.escape("(could not be read)")
                 else:
                     body = html.escape(r"\(\displaystyle " + to_latex(step) + r"\)")
-                note = "" if title is None else " &nbsp; <small>" + html.escape(r"\(" + title + r"\)") + "</small>"
+                note = ""
+                if title:
+                    try:
+                        note = " &nbsp; <small>" + justification_html(title) + "</small>"
+                    except ValueError:  # not a well-formed justification: show it as text
+                        note = " &nbsp; <small>" + html.escape(title) + "</small>"
                 parts.append(f"<li>{html.escape(mark)} {body}{note}</li>")
             parts.append("</ol>")
         elif self.parsed is not None:
@@ -254,5 +561,5 @@ class Verdict:
             echo = to_latex(self.parsed)
         else:
             echo = r"\text{(not read)}"
-        verdict = (r"\checkmark\ " if self.ok else r"\times\ ") + r"\text{" + escape_latex_text(self.message) + "}"
+        verdict = (r"\checkmark\ " if self.ok else r"\times\ ") + _text_latex(self.message)
         return r"$\displaystyle \begin{gathered}" + echo + r" \\ " + verdict + r"\end{gathered}$"

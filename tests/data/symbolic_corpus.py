@@ -124,6 +124,12 @@ WRONG = [
     _no("2*(sigmoid(z2) - y)*sigmoid(z2)*(1 - sigmoid(z2))*z1", THETA2, "wrong"),
     _no("z", "relu(z)", "wrong"),
     _no("x*z*Heaviside(z)", "x*z", "extra_factor"),
+    # Constants of any size are named as constants (not as an extra factor x/10^400).
+    _no("10**-400*x", "x", "constant_factor"),
+    _no("10^400*sigmoid(z)", SIG, "constant_factor"),
+    _no("x + 10**-400", "x", "additive_constant"),
+    _no("10**-400", "1", "constant_factor"),
+    _no("1e-30*x^2", "x", "wrong"),
     _no("t*" + "*".join(f"Heaviside(z{i})" for i in range(1, 7)), SEVEN, "missing_factor"),
 ]
 
@@ -155,6 +161,15 @@ HOSTILE = [
     _bad("1/0"),
     _bad("z, z"),
     _bad("f'{z}'"),
+    # Primes, powers on a function's name and unknown functions get advice, and stay refused.
+    _bad("σ'(__import__('os').system('touch SENTINEL'))"),
+    _bad("g'(open('SENTINEL', 'w'))"),
+    _bad("tanh^2(__import__('os'))"),
+    _bad("xcos(().__class__)"),
+    _bad("sech(exec('1'))"),
+    _bad("σ′(z)"),
+    _bad("tanh^2(z)"),
+    _bad("2xcos(z^2)"),
 ]
 
 def _scalar_network_case():

@@ -244,3 +244,59 @@ def test_derivation_arguments_are_validated():
         check_derivation(["z", None])
     with pytest.raises(ValueError, match="one title per step"):
         check_derivation(["z", "z"], titles=["a"])
+
+
+#: Longest message accepted for a constant of any size (a 400-digit number would be far longer).
+SHORT_MESSAGE = 200
+
+
+@pytest.mark.parametrize(
+    "answer, expected, kind, shown",
+    [
+        ("10**-400*x", "x", "constant_factor", "factor of 1e-400"),
+        ("-10**-400*x", "x", "constant_factor", "factor of -1e-400"),
+        ("10^400*sigmoid(z)", "sigmoid(z)", "constant_factor", "factor of 1e400"),
+        ("3*10**12*x", "x", "constant_factor", "factor of 3e12"),
+        ("10**-400", "1", "constant_factor", "factor of 1e-400"),
+        ("x + 10**-400", "x", "additive_constant", "plus 1e-400"),
+        ("sigmoid(z) - 10**-30", "sigmoid(z)", "additive_constant", "minus 1e-30"),
+    ],
+)
+def test_constants_of_any_size_are_named_compactly(answer, expected, kind, shown):
+    """10^-400 is a constant factor, printed as 1e-400, not a 400-digit number or a factor x/10^400."""
+    verdict = equivalent(answer, expected)
+    assert verdict.kind == kind, verdict.message
+    assert shown in verdict.message
+    assert len(verdict.message) < SHORT_MESSAGE and "0000000000" not in verdict.message
+
+
+def test_a_constant_factor_keeps_its_exact_value():
+    verdict = equivalent("10**-400*x", "x")
+    assert verdict.factor == sympy.Rational(1, 10**400)
+
+
+def test_values_below_the_noise_floor_do_not_fake_a_factor():
+    """1e-30·x² against x: the values are ~0 everywhere, so no extra factor is claimed."""
+    verdict = equivalent("1e-30*x^2", "x")
+    assert (verdict.ok, verdict.kind) == (False, "wrong")
+    assert "0000000000" not in verdict.message
+
+
+def test_a_long_difference_between_numbers_is_printed_compactly():
+    verdict = equivalent("10**40/7 + 1", "1")
+    assert verdict.kind == "wrong"
+    assert "differs from the expected one by ≈1.429e+39" in verdict.message
+
+
+@pytest.mark.parametrize(
+    "answer, advice",
+    [
+        ("tanh^2(z)", "write `tanh(z)^2`"),
+        ("2xcos(x^2)", "write `x*cos(x^2)`"),
+        ("σ′(z)", "`σ(z)*(1 - σ(z))`"),
+        ("sech(z)", "write `1/cosh(z)`"),
+    ],
+)
+def test_parser_advice_reaches_the_verdict(answer, advice):
+    verdict = equivalent(answer, "z")
+    assert verdict.kind == "format" and advice in verdict.message

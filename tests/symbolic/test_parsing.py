@@ -159,7 +159,7 @@ def test_any_text_gives_an_expression_or_a_format_error(text):
     assert isinstance(result, sympy.Expr)
 
 
-ALPHABET = "xz()+-*/^.0123456789e σexpsigmoidrelu,"
+ALPHABET = "xz()+-*/^.0123456789e σexpsigmoidrelu,'′tanhcos"
 
 
 @settings(max_examples=300, deadline=None)
@@ -188,3 +188,110 @@ def test_relu_refuses_text_instead_of_parsing_it():
 
     with pytest.raises(SympifyError):
         relu("__import__('os').getcwd()")
+
+
+@pytest.mark.parametrize(
+    "text, advice",
+    [
+        ("tanh^2(z)", "`tanh^2(z)` is not read as the square of tanh(z): write `tanh(z)^2`"),
+        ("1 - tanh^2(theta*x)", "write `tanh(theta*x)^2` for the square of tanh(theta*x)"),
+        ("sin^2(x)", "write `sin(x)^2`"),
+        ("σ^2(z)", "write `σ(z)^2`"),
+        ("sigmoid^3(z)", "the cube of sigmoid(z): write `sigmoid(z)^3`"),
+        ("tanh**2(z)", "write `tanh(z)**2`"),  # the learner's own power operator is echoed
+        ("tanh^2 z", "write `tanh(z)^2`"),
+        ("sech^2(z)", "`sech` is not allowed: write `(1/cosh(z))^2` for sech(z)^2"),
+    ],
+)
+def test_a_power_on_a_functions_name_is_explained(text, advice):
+    """`tanh^2(z)` (textbook notation) gets "write tanh(z)^2", not "call tanh with an argument"."""
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert advice in str(info.value)
+    assert "call it with an argument" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, advice",
+    [
+        ("2xcos(x^2)", "`xcos` is not a function this checker knows: write `x*cos(x^2)`"),
+        ("zexp(z)", "write `z*exp(z)`"),
+        ("2xsigma(x)", "write `x*sigma(x)`"),
+        ("thetatanh(theta*x)", "write `theta*tanh(theta*x)`"),
+        ("2xσ(z)", "write `x*σ(z)`"),
+    ],
+)
+def test_a_factor_glued_to_a_function_name_is_split_in_the_advice(text, advice):
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert advice in str(info.value)
+    assert "xcos*(" not in str(info.value)
+
+
+def test_a_variable_whose_name_ends_like_a_function_is_still_a_variable():
+    xcos, x = sympy.symbols("xcos x")
+    assert parse_answer("xcos(x + 1)", variables=["xcos", "x"]) == xcos * (x + 1)
+
+
+@pytest.mark.parametrize(
+    "text, advice",
+    [
+        ("σ′(z)", "write σ′(z) out: `σ(z)*(1 - σ(z))`"),
+        ("σ'(z)", "write σ′(z) out: `σ(z)*(1 - σ(z))`"),
+        ("2*(a - y)*σ'(z3)", "`σ(z3)*(1 - σ(z3))`"),
+        ("sigmoid'(z)", "`sigmoid(z)*(1 - sigmoid(z))`"),
+        ("tanh′(z)", "`1 - tanh(z)^2`"),
+        ("relu'(z)", "`Heaviside(z)`"),
+        ("g'(z)", "write the derivative itself, e.g. `σ(z)*(1 - σ(z))` for σ′(z)"),
+        ("g''(z)", "primes (′ or ') are not understood"),
+        ("f'(x)", "primes (′ or ') are not understood"),
+        ("(σ(z))′", "`(σ(z))′`: primes"),
+        ("σ’(z)", "primes"),
+    ],
+)
+def test_a_prime_is_refused_with_the_derivative_to_write(text, advice):
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert "primes (′ or ') are not understood" in str(info.value)
+    assert advice in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("open('x')", "`open` is not a function this checker knows"),
+        ("'a b'", "not text"),
+        ("f'{x}'", "f-strings"),
+        ("b'x'", "not text"),
+        ("x + 'it''s'", "not text"),
+    ],
+)
+def test_quotes_are_not_mistaken_for_primes(text, fragment):
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert fragment in str(info.value) and "primes" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, advice",
+    [
+        ("sech(z)", "`sech` is not allowed: write `1/cosh(z)` for sech(z)"),
+        ("x*sech(theta*x)^2", "write `1/cosh(theta*x)` for sech(theta*x)"),
+        ("coth(z)", "`cosh(z)/sinh(z)`"),
+        ("sec(x)", "`1/cos(x)`"),
+        ("softplus(z)", "`log(1 + exp(z))`"),
+        ("sech*z", "write `1/cosh(z)`"),
+        ("arctan(x)", "inverse trigonometric"),
+        ("atan(x)", "inverse trigonometric"),
+    ],
+)
+def test_functions_the_checker_lacks_come_with_a_rewrite(text, advice):
+    with pytest.raises(AnswerFormatError) as info:
+        parse_answer(text)
+    assert advice in str(info.value)
+
+
+def test_sigma_is_an_accepted_spelling_of_the_sigmoid():
+    assert parse_answer("sigma(z)*(1 - sigma(z))") == sigmoid(z) * (1 - sigmoid(z))
+    sigma = sympy.Symbol("sigma")
+    assert parse_answer("sigma*z", variables=["sigma", "z"]) == sigma * z
