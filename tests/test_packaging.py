@@ -156,3 +156,13 @@ def test_submodules_load_on_attribute_access():
     loaded = _modules_after("import course_pkg; course_pkg.activations.sigmoid")
     assert "course_pkg.activations" in loaded
     assert "sympy" not in loaded
+
+
+def test_readme_layout_names_every_module_of_the_package():
+    """A maintainer who adds a module to course_pkg/ is told to describe it in the README."""
+    layout = (ROOT / "README.md").read_text().split("## Layout", 1)[1].split("## ", 1)[0]
+    package = ROOT / "course_pkg"
+    public = [p.name + ("/" if p.is_dir() else "") for p in package.iterdir()
+              if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").exists())]
+    missing = [name for name in sorted(public) if name not in layout]
+    assert not missing, f"README.md's layout does not mention course_pkg/{missing}"
