@@ -18,7 +18,6 @@ it as the answer fails with a message saying so.
 
 import importlib
 import inspect
-import re
 
 import numpy as np
 
@@ -308,19 +307,14 @@ EXERCISES = {
              "That is the cost itself; the exercise asks for its derivative dC/dθ."),
         ),
         "format_hint": (
-            "Write the answer with theta, x and y only: put in z = theta*x and a = tanh(theta*x) "
-            "for the intermediate names."
+            "Write theta*x for z and tanh(theta*x) for a: the intermediate names are not part "
+            "of the answer."
         ),
     },
 }
 
 #: Typed letters the checker reads as a variable name (the notebook writes θ, the code theta).
 ALIASES = {"θ": "theta"}
-
-#: A power written on a function's name, as in ``tanh^2(z)``.
-_POWER_ON_NAME = re.compile(r"\b(sin|cos|tan|sinh|cosh|tanh|log|exp|sigmoid)\s*(\^|\*\*)\s*\d")
-#: A variable glued to a function's name, as in ``xcos`` (from ``2xcos(x^2)``), in a parser message.
-_GLUED_NAME = re.compile(r"`(\w+?)(sin|cos|tan|sinh|cosh|tanh|log|exp|sqrt|sigmoid)` is not a function")
 
 
 def _exercise(exercise):
@@ -345,22 +339,16 @@ def _normalise(answer, spec):
     return answer
 
 
-def _format_hints(answer, spec, message):
-    """Extra advice for an answer that cannot be read (``message`` is the parser's reason)."""
-    hints = []
-    if _POWER_ON_NAME.search(answer):
-        hints.append("Put a power after the function's argument: tanh(z)^2, not tanh^2(z).")
-    if "sech" in answer:
-        hints.append("sech is not available: write 1/cosh(z)^2, or 1 - tanh(z)^2.")
-    glued = _GLUED_NAME.search(message)
-    if glued:
-        hints.append(
-            f"Separate a factor from the function name: write {glued.group(1)}*{glued.group(2)}(...) "
-            f"or {glued.group(1)} {glued.group(2)}(...)."
-        )
+def _format_hints(spec, message):
+    """Advice of this exercise's own for an answer that cannot be read (``message``: the parser's reason).
+
+    The parser already says how to write what it could not read (``tanh(z)^2`` for ``tanh^2(z)``,
+    ``1/cosh(z)`` for ``sech(z)``, ``x*cos(...)`` for ``xcos(...)``, a prime written out), so only
+    what it cannot know is added here: which intermediate names (``z``, ``a``) to put in.
+    """
     if "is not a variable" in message and "format_hint" in spec:
-        hints.append(spec["format_hint"])
-    return hints
+        return [spec["format_hint"]]
+    return []
 
 
 def expected_derivative(exercise):
@@ -437,7 +425,7 @@ def read_answer(exercise, answer):
     try:
         return parse_answer(_normalise(answer, spec), variables=list(_symbols(spec).values()))
     except AnswerFormatError as exc:
-        print(" ".join([f"Cannot read {answer!r}: {exc}.", *_format_hints(answer, spec, str(exc))]))
+        print(" ".join([f"Cannot read {answer!r}: {exc}.", *_format_hints(spec, str(exc))]))
         return None
 
 
@@ -484,7 +472,7 @@ def check_derivative(exercise, answer):
     lines = [f"{spec['display']}: your answer {answer!r} is not right."]
     kind = getattr(verdict, "kind", None)
     if kind == "format":
-        lines += [verdict.message, *_format_hints(answer, spec, verdict.message)]
+        lines += [verdict.message, *_format_hints(spec, verdict.message)]
     else:
         why = next(
             (why for wrong, why in spec["mistakes"] if equivalent(text, wrong, variables=variables).ok),
@@ -534,7 +522,7 @@ def check_derivative_numerically(exercise, answer):
     try:
         parsed = parse_answer(_normalise(answer, spec), variables=list(symbols.values()))
     except AnswerFormatError as exc:
-        hints = _format_hints(answer, spec, str(exc))
+        hints = _format_hints(spec, str(exc))
         raise AssertionError(" ".join([f"The answer {answer!r} cannot be read: {exc}.", *hints])) from None
     gen = rng(7 + sorted(EXERCISES).index(exercise))
     n_points = 5

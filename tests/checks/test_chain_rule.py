@@ -228,10 +228,6 @@ def test_every_correct_form_passes_both_checks(exercise, answer, capsys):
         ("softplus", "exp(x)/(1 + x)", "not at 1 + x"),
         ("neuron_cost", "x*(y - tanh(theta*x))*(1 - tanh(theta*x)^2)", "not y − a"),
         ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh(x)^2)", "not at x"),
-        ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh^2(theta*x))", "tanh(z)^2, not tanh^2(z)"),
-        ("neuron_cost", "x*(a - y)*(1 - a^2)", "put in z = theta*x and a = tanh(theta*x)"),
-        ("neuron_cost", "x*(tanh(theta*x) - y)*sech(theta*x)^2", "1/cosh(z)^2"),
-        ("sin_square", "2xcos(x^2)", "write x*cos(...)"),
         ("softplus", "-exp(x)/(1 + exp(x))", "Check the sign of each local derivative"),
         ("sin_square", None, "No answer yet"),
         ("sin_square", sympy.Symbol("x"), "Type the derivative as a string"),
@@ -242,6 +238,65 @@ def test_wrong_answers_get_targeted_feedback(exercise, answer, message):
     with pytest.raises(AssertionError) as info:
         checks.check_derivative(exercise, answer)
     assert message in str(info.value)
+
+
+#: Answers the parser cannot read: the one piece of advice the learner should get (the parser's own,
+#: or for intermediate names the exercise's), and the checker's former copy of it (None: never had one).
+UNREADABLE = [
+    ("neuron_cost", "x*(tanh(theta*x) - y)*(1 - tanh^2(theta*x))",
+     "write `tanh(theta*x)^2` for the square of tanh(theta*x)", "tanh(z)^2, not tanh^2(z)"),
+    ("neuron_cost", "x*(tanh(theta*x) - y)*sech(theta*x)^2",
+     "write `1/cosh(theta*x)` for sech(theta*x)", "sech is not available"),
+    ("sin_square", "2xcos(x^2)",
+     "write `x*cos(x^2)` for x times cos(x^2)", "Separate a factor"),
+    ("sin_square", "cos'(x^2)*2x",
+     "write cos′(x^2) out: `-sin(x^2)`", None),
+    ("neuron_cost", "x*(a - y)*(1 - a^2)",
+     "Write theta*x for z and tanh(theta*x) for a", "Write the answer with theta, x and y only"),
+]
+
+
+def _messages(exercise, answer, capsys):
+    """What the learner reads from each of the three entry points for an unreadable answer."""
+    with pytest.raises(AssertionError) as visible:
+        checks.check_derivative(exercise, answer)
+    with pytest.raises(AssertionError) as hidden:
+        checks.check_derivative_numerically(exercise, answer)
+    capsys.readouterr()
+    assert checks.read_answer(exercise, answer) is None
+    return {"check_derivative": str(visible.value), "check_derivative_numerically": str(hidden.value),
+            "read_answer": capsys.readouterr().out}
+
+
+@pytest.mark.parametrize("exercise, answer, advice, former", UNREADABLE, ids=[u[1] for u in UNREADABLE])
+def test_an_unreadable_answer_gets_its_advice_exactly_once(exercise, answer, advice, former, capsys):
+    """The parser's advice (or the exercise's, for intermediate names) is given once, never twice."""
+    for where, message in _messages(exercise, answer, capsys).items():
+        assert message.count(advice) == 1, f"{where}: {message!r}"
+        assert message.lower().count("write") == 1, f"{where} gives more than one piece of advice: {message!r}"
+        assert message.count("the variables are") <= 1 and message.count("primes") <= 1, message
+        if former is not None:
+            assert former not in message, f"{where} still adds the checker's copy of the advice: {message!r}"
+
+
+def test_the_visible_check_of_an_unreadable_answer_is_a_header_and_one_reason():
+    """check_derivative: the header line, then the parser's reason with its advice, nothing else."""
+    for exercise, answer, advice, _ in UNREADABLE[:4]:
+        with pytest.raises(AssertionError) as info:
+            checks.check_derivative(exercise, answer)
+        lines = str(info.value).splitlines()
+        assert len(lines) == 2 and "is not right" in lines[0] and advice in lines[1], lines
+
+
+def test_intermediate_names_get_the_exercises_own_hint_after_the_parsers_reason():
+    """`a` and `z` are not variables of the question: the parser says so once, the exercise says what to write."""
+    for answer, name in (("x*(a - y)*(1 - a^2)", "a"), ("x*(tanh(z) - y)", "z")):
+        with pytest.raises(AssertionError) as info:
+            checks.check_derivative("neuron_cost", answer)
+        lines = str(info.value).splitlines()
+        assert len(lines) == 3, lines
+        assert f"`{name}` is not a variable" in lines[1] and lines[1].count("theta, x, y") == 1
+        assert lines[2] == checks.EXERCISES["neuron_cost"]["format_hint"]
 
 
 def test_a_named_misconception_replaces_the_engines_generic_hint():
