@@ -1,7 +1,7 @@
 """nbgrader's real CLI on a copy of the course: release, autograde, and what each submission scores.
 
 One module-scoped fixture copies ``nbgrader_config.py`` and ``notebooks/`` into a temporary
-course, runs ``python -m nbgrader generate_assignment "*"`` once, submits three students for
+course, runs ``python -m nbgrader generate_assignment "*"`` once, submits five students for
 every assignment and grades them all with ONE ``python -m nbgrader autograde "*"`` call:
 
 * ``solved``: the source notebook, solutions included: must get full marks;
@@ -9,7 +9,10 @@ every assignment and grades them all with ONE ``python -m nbgrader autograde "*"
 * ``tampered``: the release with every test cell replaced by ``pass``: nbgrader restores the
   locked test cells from the gradebook, so it must still get 0;
 * ``partial``: the solved notebook with its first solution cell left as released: it must get
-  some points but not all, and the feedback nbgrader returns must tell the learner what to do.
+  some points but not all, and the feedback nbgrader returns must tell the learner what to do;
+* ``patcher``: the solved notebook whose first solution cell also replaces every ``check_*``
+  function of every ``course_pkg.checks`` module with one that prints "✔": the hidden tamper
+  check (``checks.assert_untampered()``) must give 0 in every test cell, right solutions or not.
 
 After autograding, ONE ``python -m nbgrader generate_feedback "*"`` writes the HTML feedback.
 
@@ -29,7 +32,25 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
 ASSIGNMENTS = {p.parent.name: p.name for p in NOTEBOOKS}
-STUDENTS = ("solved", "untouched", "tampered", "partial")
+STUDENTS = ("solved", "untouched", "tampered", "partial", "patcher")
+
+#: What the patcher appends to its first solution cell: every checker always passes.
+PATCH_EVERY_CHECKER = '''
+
+# Make every test pass: replace each checker of the course with one that prints a tick.
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+import course_pkg.checks as _course_checks
+
+for _info in _pkgutil.iter_modules(_course_checks.__path__):
+    _checker_module = _importlib.import_module(f"course_pkg.checks.{_info.name}")
+    for _name in dir(_checker_module):
+        if _name.startswith("check_"):
+            setattr(_checker_module, _name, lambda *args, **kwargs: print("✔"))
+'''
+#: The start of the message of a failed tamper check (course_pkg.checks._core.assert_untampered).
+TAMPER_MESSAGE = "The course's checkers or reference implementations were changed in this notebook"
 
 #: Seconds nbgrader may take for one command (all assignments and students together).
 NBGRADER_TIMEOUT = 900
@@ -99,9 +120,16 @@ def _first_exercise_unsolved(source, release):
     return source
 
 
+def _checkers_patched(source):
+    """The solved notebook, with every checker replaced by a no-op from its first solution cell."""
+    first = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source += PATCH_EVERY_CHECKER
+    return source
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """Generate, submit three students per assignment, autograde them all, read the gradebook."""
+    """Generate, submit every student per assignment, autograde them all, read the gradebook."""
     from nbgrader.api import Gradebook
 
     root = tmp_path_factory.mktemp("course")
@@ -123,6 +151,8 @@ def course(tmp_path_factory):
         _submit(root, "partial", assignment, _first_exercise_unsolved(
             nbformat.read(root / "notebooks" / assignment / name, as_version=4),
             nbformat.read(release, as_version=4)))
+        _submit(root, "patcher", assignment, _checkers_patched(
+            nbformat.read(root / "notebooks" / assignment / name, as_version=4)))
     autograde = _nbgrader(root, "autograde", "*")
     feedback = _nbgrader(root, "generate_feedback", "*")
 
@@ -277,3 +307,19 @@ def test_partial_submission_gets_partial_marks_and_actionable_feedback(course, a
         f"{assignment}: the feedback for the unsolved exercise ({lost}) does not say what to do"
     )
     assert "Traceback" not in _error_of(course, assignment, "partial", lost[0])
+
+
+@each_assignment
+def test_replacing_the_checkers_scores_zero(course, assignment):
+    """Right solutions, but every checker replaced by a no-op: 0 in every test cell, and why."""
+    score, _, cells = _score(course, assignment, "patcher")
+    earned = {gid: s for gid, s in cells.items() if s[0]}
+    assert not earned and score == 0, f"{assignment}: patching the checkers earned points in {earned}"
+    graded = nbformat.read(course.autograded(assignment, "patcher"), as_version=4)
+    for cell in _grade_cells(graded):
+        grade_id = cell.metadata.nbgrader.grade_id
+        errors = [out for out in cell.get("outputs", []) if out.output_type == "error"]
+        assert errors and errors[0].ename == "AssertionError", (
+            f"{assignment}: {grade_id} did not fail on the tamper check: {_error_of(course, assignment, 'patcher', grade_id)}"
+        )
+        assert errors[0].evalue.startswith(TAMPER_MESSAGE) and "check_" in errors[0].evalue, errors[0].evalue

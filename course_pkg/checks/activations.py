@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from course_pkg import activations as _activations
+from course_pkg.checks import _core
 from course_pkg.checks._core import (
     _abs,
     _all,
@@ -25,6 +26,7 @@ from course_pkg.checks._core import (
     _ndarray,
     as_learner_array,
     assert_close,
+    assert_untampered,
     call_learner,
     forbid_reference,
     passed,
@@ -40,6 +42,7 @@ __all__ = [
     "check_tanh_derivation_numerically",
     "TANH_DEFINITION",
     "MIN_DERIVATION_STEPS",
+    "assert_untampered",
 ]
 
 # Reference implementations and numpy functions, bound now: later patching changes nothing here.
@@ -590,3 +593,9 @@ def check_tanh_derivation_numerically(steps):
                     f"slope of tanh measured by a central difference is {slope:.8g}."
                 )
     passed(f"hidden cases: every line of the derivation equals the slope of tanh at {TANH_POINTS} points.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tamper detection: record this module and the course modules it relies on as they are now
+# (see :func:`course_pkg.checks._core.assert_untampered`, called by every hidden test).
+_core.seal(__name__, references=("course_pkg.symbolic",))

@@ -22,7 +22,15 @@ import inspect
 import numpy as np
 
 from . import _core
-from ._core import as_learner_array, assert_close, call_learner, forbid_reference, passed, rng
+from ._core import (
+    as_learner_array,
+    assert_close,
+    assert_untampered,
+    call_learner,
+    forbid_reference,
+    passed,
+    rng,
+)
 
 # Bound at import, like _core's: later patching of numpy changes nothing here.
 _sin = np.sin
@@ -548,3 +556,9 @@ def check_derivative_numerically(exercise, answer):
                 f"of {spec['function']} measured by a central difference is {slope:.8g}."
             )
     passed(f"{spec['display']} agrees with finite differences at {n_points} points")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tamper detection: record this module and the course modules it relies on as they are now
+# (see :func:`course_pkg.checks._core.assert_untampered`, called by every hidden test).
+_core.seal(__name__, references=("course_pkg.gradcheck", "course_pkg.symbolic"))

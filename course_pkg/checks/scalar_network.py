@@ -25,6 +25,7 @@ from course_pkg import network as _network
 from course_pkg import paths as _paths
 from course_pkg.activations import sigmoid as _sigmoid
 from course_pkg.activations import sigmoid_prime as _sigmoid_prime
+from course_pkg.checks import _core
 from course_pkg.checks._core import (
     _abs,
     _all,
@@ -32,6 +33,7 @@ from course_pkg.checks._core import (
     _float64,
     as_learner_array,
     assert_close,
+    assert_untampered,
     call_learner,
     forbid_reference,
     passed,
@@ -46,6 +48,7 @@ __all__ = [
     "FORWARD_KEYS",
     "GRADIENT_KEYS",
     "DC_DB1_VARIABLES",
+    "assert_untampered",
 ]
 
 _gradients = _network.gradients
@@ -546,3 +549,9 @@ def check_dC_db1_numerically(answer):
         )
     passed(f"hidden cases: ∂C/∂b1 agrees with finite differences on {len(cases)} random networks, "
            "2 with a ReLU off.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tamper detection: record this module and the course modules it relies on as they are now
+# (see :func:`course_pkg.checks._core.assert_untampered`, called by every hidden test).
+_core.seal(__name__, references=("course_pkg.symbolic",))
