@@ -295,6 +295,23 @@ def predict(weights, biases, X, hidden="relu", output="sigmoid"):
 # cost
 
 
+def _checked_inputs(weights, biases, X, Y, hidden, output, loss):
+    """Validate the public arguments once; return float64 copies (Ws, bs, X, Y)."""
+    _check_names(hidden, output, loss)
+    Ws, bs = check_layers(weights, biases)
+    X = check_X(X, Ws)
+    Y = check_Y(Y, X, Ws)
+    _check_targets(Y, output, loss)
+    return Ws, bs, X, Y
+
+
+def _checked_forward(Ws, bs, X, hidden, output, loss):
+    """:func:`_forward`, then check the predictions are in the loss's range."""
+    cache = _forward(Ws, bs, X, hidden, output)
+    _check_predictions(cache.As[-1], output, loss)
+    return cache
+
+
 def _cost(cache, Y, output, loss):
     """Mean over examples of the per-example loss, from logits where that is more stable."""
     Z, A = cache.Zs[-1], cache.As[-1]
@@ -331,13 +348,8 @@ def network_cost(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="h
     >>> network_cost([np.zeros((1, 2))], [np.zeros(1)], np.ones((2, 2)), np.ones((2, 1)))
     0.125
     """
-    _check_names(hidden, output, loss)
-    Ws, bs = check_layers(weights, biases)
-    X = check_X(X, Ws)
-    Y = check_Y(Y, X, Ws)
-    _check_targets(Y, output, loss)
-    cache = _forward(Ws, bs, X, hidden, output)
-    _check_predictions(cache.As[-1], output, loss)
+    Ws, bs, X, Y = _checked_inputs(weights, biases, X, Y, hidden, output, loss)
+    cache = _checked_forward(Ws, bs, X, hidden, output, loss)
     return _cost(cache, Y, output, loss)
 
 
@@ -412,13 +424,8 @@ def backward(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half_
     >>> backward(weights, biases, [[1.0]], [[0.0]], output="identity")
     [array([[4.]]), array([[2.]])]
     """
-    _check_names(hidden, output, loss)
-    Ws, bs = check_layers(weights, biases)
-    X = check_X(X, Ws)
-    Y = check_Y(Y, X, Ws)
-    _check_targets(Y, output, loss)
-    cache = _forward(Ws, bs, X, hidden, output)
-    _check_predictions(cache.As[-1], output, loss)
+    Ws, bs, X, Y = _checked_inputs(weights, biases, X, Y, hidden, output, loss)
+    cache = _checked_forward(Ws, bs, X, hidden, output, loss)
     return _backward_errors(Ws, cache, Y, hidden, output, loss, 1.0)
 
 
@@ -478,13 +485,8 @@ def gradients(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half
     >>> dW, db
     ([array([[4.]]), array([[2.]])], [array([4.]), array([2.])])
     """
-    _check_names(hidden, output, loss)
-    Ws, bs = check_layers(weights, biases)
-    X = check_X(X, Ws)
-    Y = check_Y(Y, X, Ws)
-    _check_targets(Y, output, loss)
-    cache = _forward(Ws, bs, X, hidden, output)
-    _check_predictions(cache.As[-1], output, loss)
+    Ws, bs, X, Y = _checked_inputs(weights, biases, X, Y, hidden, output, loss)
+    cache = _checked_forward(Ws, bs, X, hidden, output, loss)
     m = X.shape[0]
     cost = _cost(cache, Y, output, loss)
 
@@ -494,21 +496,9 @@ def gradients(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half
     #   BP2  E^[l] = (E^[l+1] @ W^[l+1]) * g'(Z^[l])
     #   BP3  dC/db^[l] = column sums of E^[l] / m
     #   BP4  dC/dW^[l] = (E^[l] / m).T @ A^[l-1]
-    g_prime = _ACTIVATIONS[hidden][1]
-    L = len(Ws)
-    dweights, dbiases = [None] * L, [None] * L
-    E = _output_error(cache.Zs[-1], cache.As[-1], Y, output, loss)  # (m, n_L), a fresh array
-    E *= 1.0 / m
-    for l in range(L - 1, -1, -1):  # layer l + 1 of the math
-        dweights[l] = E.T @ cache.As[l]  # BP4 (n_{l+1}, n_l)
-        dbiases[l] = E.sum(axis=0)  # BP3 (n_{l+1},)
-        if l > 0:
-            E = E @ Ws[l]  # BP2 (m, n_l)
-            Z = cache.Zs[l - 1]
-            if hidden == "relu":
-                E *= Z > 0  # relu'(z): 1 where z > 0, 0 elsewhere (0 at the kink)
-            else:
-                E *= g_prime(Z)
+    errors = _backward_errors(Ws, cache, Y, hidden, output, loss, 1.0 / m)  # errors[l] is E^[l+1] / m
+    dweights = [E.T @ A_prev for E, A_prev in zip(errors, cache.As)]  # BP4 (n_l, n_{l-1})
+    dbiases = [E.sum(axis=0) for E in errors]  # BP3 (n_l,)
     return cost, dweights, dbiases
 
 
@@ -636,22 +626,16 @@ def train(
     >>> (predict(result.weights, result.biases, X, hidden="tanh") > 0.5).ravel()
     array([False,  True,  True, False])
     """
-    _check_names(hidden, output, loss)
+    Ws, bs, X, Y = _checked_inputs(weights, biases, X, Y, hidden, output, loss)
     lr = _check_lr(lr)
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     seed = check_seed(seed)
-    Ws, bs = check_layers(weights, biases)
-    X = check_X(X, Ws)
-    Y = check_Y(Y, X, Ws)
-    _check_targets(Y, output, loss)
     m = X.shape[0]
     batch_size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     rng = np.random.default_rng(seed)
 
     def full_cost(Ws, bs):
-        cache = _forward(Ws, bs, X, hidden, output)
-        _check_predictions(cache.As[-1], output, loss)
-        return _cost(cache, Y, output, loss)
+        return _cost(_checked_forward(Ws, bs, X, hidden, output, loss), Y, output, loss)
 
     history = [full_cost(Ws, bs)]
     for _ in range(epochs):
