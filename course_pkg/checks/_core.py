@@ -236,27 +236,32 @@ def _fmt(a):
     return _array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
 
 
-def call_learner(func, *args, name=None):
+def call_learner(func, *args, name=None, forbid=(), forbid_label=None):
     """Call the learner's ``func`` on copies of ``args``; turn its exceptions into feedback.
 
     Returns what ``func`` returned. Fails if ``func`` is not callable, raises, or modifies its
-    inputs (the course's functions are pure).
+    inputs (the course's functions are pure). While it runs, the functions in ``forbid`` (the
+    course's reference implementations) are switched off by :class:`forbid_reference`, whose
+    message names the learner's function as ``forbid_label`` (default: ``name``).
     """
     label = name or getattr(func, "__name__", "your function")
-    if not callable(func):
-        raise AssertionError(f"{label} should be a function, but it is a {type(func).__name__}.")
-    copies = [a.copy() if isinstance(a, _ndarray) else a for a in args]
-    try:
-        result = func(*copies)
-    except NotImplementedError:
-        raise AssertionError(f"{label} is not written yet: replace `raise NotImplementedError()` with your code.") from None
-    except Exception as exc:  # the learner's bug, reported as feedback
-        raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
-    for original, passed_in in zip(args, copies):
-        if isinstance(original, _ndarray) and not _array_equal(original, passed_in):
+    with forbid_reference(*forbid, label=forbid_label or label):
+        if not callable(func):
+            raise AssertionError(f"{label} should be a function, but it is a {type(func).__name__}.")
+        copies = [a.copy() if isinstance(a, _ndarray) else a for a in args]
+        try:
+            result = func(*copies)
+        except NotImplementedError:
             raise AssertionError(
-                f"{label} modified its input array; compute a new array instead of changing the one passed in."
-            )
+                f"{label} is not written yet: replace `raise NotImplementedError()` with your code."
+            ) from None
+        except Exception as exc:  # the learner's bug, reported as feedback
+            raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
+        for original, passed_in in zip(args, copies):
+            if isinstance(original, _ndarray) and not _array_equal(original, passed_in):
+                raise AssertionError(
+                    f"{label} modified its input array; compute a new array instead of changing the one passed in."
+                )
     return result
 
 

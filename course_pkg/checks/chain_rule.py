@@ -27,7 +27,6 @@ from ._core import (
     assert_close,
     assert_untampered,
     call_learner,
-    forbid_reference,
     passed,
     rng,
 )
@@ -77,8 +76,7 @@ def _reference_functions():
 
 def _call(func, *args, name):
     """:func:`_core.call_learner` with the course's references (and this checker's own) switched off."""
-    with forbid_reference(*_reference_functions(), _central, label=name):
-        return call_learner(func, *args, name=name)
+    return call_learner(func, *args, name=name, forbid=(*_reference_functions(), _central))
 
 
 # --------------------------------------------------------------------------------------------
