@@ -1,20 +1,20 @@
 """nbgrader configuration for the course (run nbgrader from the repository root).
 
-The source notebooks (with solutions and hidden tests) live in ``notebooks/<assignment>/``;
+The source notebooks (with solutions and hidden tests) live in ``source/<assignment>/``;
 ``nbgrader generate_assignment 01-chain-rule`` writes the student version to ``release/``.
 """
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.CourseDirectory.course_id = "backprop-course"
-c.CourseDirectory.source_directory = "notebooks"
+c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
-# Assignments are the folders under notebooks/ (01-chain-rule, 02-activations, ...);
+# Assignments are the folders under source/ (01-chain-rule, 02-activations, ...);
 # `nbgrader generate_assignment NAME` registers each in the gradebook the first time.
 c.GenerateAssignment.create_assignment = True
 c.Autograde.create_student = True

@@ -1,6 +1,6 @@
 """Seconds per notebook: a headless run (nbclient, fresh kernel) and nbgrader's autograde.
 
-For every ``notebooks/*/*.ipynb``:
+For every ``source/*/*.ipynb``:
 
 * **headless run**: ``nbclient`` executes the source notebook top to bottom in a fresh kernel,
   with the notebook's folder as working directory (kernel start-up included);
@@ -55,7 +55,7 @@ def autograde(path, student):
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp)
         shutil.copy(ROOT / "nbgrader_config.py", root)
-        shutil.copytree(path.parent, root / "notebooks" / assignment)
+        shutil.copytree(path.parent, root / "source" / assignment)
         _nbgrader(root, "generate_assignment", assignment)
         submitted = root / "submitted" / student / assignment
         submitted.mkdir(parents=True)
@@ -69,14 +69,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="repetitions; the best is reported")
     args = parser.parse_args(argv)
-    notebooks = sorted(ROOT.glob("notebooks/*/*.ipynb"))
+    notebooks = sorted(ROOT.glob("source/*/*.ipynb"))
     if not notebooks:
-        raise SystemExit(f"no notebooks under {ROOT / 'notebooks'}")
+        raise SystemExit(f"no notebooks under {ROOT / 'source'}")
     rows = []
     for path in notebooks:
         run = min(headless(path) for _ in range(args.repeat))
         grade = min(autograde(path, f"bench{i}") for i in range(args.repeat))
-        rows.append((str(path.relative_to(ROOT / "notebooks")), run, grade))
+        rows.append((str(path.relative_to(ROOT / "source")), run, grade))
     width = max(len(r[0]) for r in rows)
     print(f"{'notebook':<{width}}  {'headless run (s)':>16}  {'nbgrader autograde (s)':>22}")
     for name, run, grade in rows:

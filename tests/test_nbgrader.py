@@ -1,6 +1,6 @@
 """nbgrader's real CLI on a copy of the course: release, autograde, and what each submission scores.
 
-One module-scoped fixture copies ``nbgrader_config.py`` and ``notebooks/`` into a temporary
+One module-scoped fixture copies ``nbgrader_config.py`` and ``source/`` into a temporary
 course, runs ``python -m nbgrader generate_assignment "*"`` once, submits five students for
 every assignment and grades them all with ONE ``python -m nbgrader autograde "*"`` call:
 
@@ -16,7 +16,7 @@ every assignment and grades them all with ONE ``python -m nbgrader autograde "*"
 
 After autograding, ONE ``python -m nbgrader generate_feedback "*"`` writes the HTML feedback.
 
-Assignments are found by glob (``notebooks/*/*.ipynb``), so new notebooks are covered at once.
+Assignments are found by glob (``source/*/*.ipynb``), so new notebooks are covered at once.
 """
 
 import dataclasses
@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
+NOTEBOOKS = sorted(ROOT.glob("source/*/*.ipynb"))
 ASSIGNMENTS = {p.parent.name: p.name for p in NOTEBOOKS}
 STUDENTS = ("solved", "untouched", "tampered", "partial", "patcher")
 
@@ -134,7 +134,7 @@ def course(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks",
+    shutil.copytree(ROOT / "source", root / "source",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     generate = _nbgrader(root, "generate_assignment", "*")
 
@@ -142,17 +142,17 @@ def course(tmp_path_factory):
         release = root / "release" / assignment / name
         if not release.exists():
             continue
-        _submit(root, "solved", assignment, nbformat.read(root / "notebooks" / assignment / name, as_version=4))
+        _submit(root, "solved", assignment, nbformat.read(root / "source" / assignment / name, as_version=4))
         _submit(root, "untouched", assignment, nbformat.read(release, as_version=4))
         tampered = nbformat.read(release, as_version=4)
         for cell in _grade_cells(tampered):
             cell.source = "pass"
         _submit(root, "tampered", assignment, tampered)
         _submit(root, "partial", assignment, _first_exercise_unsolved(
-            nbformat.read(root / "notebooks" / assignment / name, as_version=4),
+            nbformat.read(root / "source" / assignment / name, as_version=4),
             nbformat.read(release, as_version=4)))
         _submit(root, "patcher", assignment, _checkers_patched(
-            nbformat.read(root / "notebooks" / assignment / name, as_version=4)))
+            nbformat.read(root / "source" / assignment / name, as_version=4)))
     autograde = _nbgrader(root, "autograde", "*")
     feedback = _nbgrader(root, "generate_feedback", "*")
 
@@ -194,13 +194,13 @@ def _error_of(course, assignment, student, grade_id):
 
 
 def _source_points(assignment):
-    nb = nbformat.read(ROOT / "notebooks" / assignment / ASSIGNMENTS[assignment], as_version=4)
+    nb = nbformat.read(ROOT / "source" / assignment / ASSIGNMENTS[assignment], as_version=4)
     return {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points) for c in _grade_cells(nb)}
 
 
 def test_assignments_are_found():
-    """There is at least one assignment; each is a folder of notebooks/ holding one notebook."""
-    assert ASSIGNMENTS, f"no notebooks under {ROOT / 'notebooks'}"
+    """There is at least one assignment; each is a folder of source/ holding one notebook."""
+    assert ASSIGNMENTS, f"no notebooks under {ROOT / 'source'}"
     assert len(ASSIGNMENTS) == len(NOTEBOOKS), "each assignment folder should hold exactly one notebook"
 
 
@@ -242,7 +242,7 @@ def test_release_holds_no_solution_and_no_hidden_test(course, assignment):
     release = course.release(assignment)
     if not release.exists():
         pytest.fail(f"{assignment}: no release notebook.\n{_tail(course.generate)}")
-    source = nbformat.read(ROOT / "notebooks" / assignment / ASSIGNMENTS[assignment], as_version=4)
+    source = nbformat.read(ROOT / "source" / assignment / ASSIGNMENTS[assignment], as_version=4)
     secrets = _secret_lines(source)
     assert secrets, f"{assignment}: the source has no solution or hidden-test lines to protect"
     leaks = []
@@ -286,7 +286,7 @@ def test_edited_test_cells_are_restored_and_still_score_zero(course, assignment)
     earned = {gid: s for gid, s in cells.items() if s[0]}
     assert not earned and score == 0, f"{assignment}: emptied test cells earned points in {earned}"
     graded = nbformat.read(course.autograded(assignment, "tampered"), as_version=4)
-    source = nbformat.read(ROOT / "notebooks" / assignment / ASSIGNMENTS[assignment], as_version=4)
+    source = nbformat.read(ROOT / "source" / assignment / ASSIGNMENTS[assignment], as_version=4)
     originals = {c.metadata.nbgrader.grade_id: c.source for c in _grade_cells(source)}
     for cell in _grade_cells(graded):
         grade_id = cell.metadata.nbgrader.grade_id

@@ -1,6 +1,6 @@
 """Every source notebook: committed clean, valid nbgrader metadata, and runs top to bottom.
 
-Picks up ``notebooks/*/*.ipynb`` by glob, so a new assignment is covered as soon as it exists.
+Picks up ``source/*/*.ipynb`` by glob, so a new assignment is covered as soon as it exists.
 The run uses a fresh kernel (nbclient, the notebook's folder as working directory) and fails on
 any error and on anything written to stderr (warnings included), naming the cell that broke.
 """
@@ -16,8 +16,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/*/*.ipynb"))
-IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
+NOTEBOOKS = sorted(ROOT.glob("source/*/*.ipynb"))
+IDS = [str(p.relative_to(ROOT / "source")) for p in NOTEBOOKS]
 
 #: Points a notebook should carry in all (COURSE.md: about 8–12).
 MIN_POINTS, MAX_POINTS = 8, 12
@@ -72,8 +72,8 @@ def _execute(path):
 
 
 def test_notebooks_are_found_and_named_after_their_folder():
-    """The glob finds notebooks, one per folder, laid out as notebooks/NN-topic/topic.ipynb."""
-    assert NOTEBOOKS, f"no notebooks under {ROOT / 'notebooks'}"
+    """The glob finds notebooks, one per folder, laid out as source/NN-topic/topic.ipynb."""
+    assert NOTEBOOKS, f"no notebooks under {ROOT / 'source'}"
     for path in NOTEBOOKS:
         folder = path.parent.name
         match = re.fullmatch(r"(\d\d)-([a-z0-9-]+)", folder)
