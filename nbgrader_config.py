@@ -4,6 +4,8 @@ The source notebooks (with solutions and hidden tests) live in ``source/<assignm
 ``nbgrader generate_assignment 01-chain-rule`` writes the student version to ``release/``.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.CourseDirectory.course_id = "backprop-course"
@@ -12,7 +14,10 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# The gradebook: SQLite in the course folder for one instructor; for a class graded by several
+# processes at once, a PostgreSQL server, e.g.
+#   export COURSE_GRADEBOOK_URL="postgresql+psycopg://grader@db.example.org:5432/backprop"
+c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK_URL") or "sqlite:///gradebook.db"
 
 # Assignments are the folders under source/ (01-chain-rule, 02-activations, ...);
 # `nbgrader generate_assignment NAME` registers each in the gradebook the first time.
