@@ -34,6 +34,14 @@ What is here (stable names, used by notebooks 01–04 and verified in ``tests/te
     The four equations run backwards through a whole symbolic network (generic ``g`` and ``c``)
     and compared, parameter by parameter, with SymPy's derivative of the fully composed cost;
     returns a Verdict.
+``fan_out()``
+    A value used by two neurons: its derivative is the sum of the two paths' products.
+``four_equations(sizes=(2, 3, 2))``
+    BP1–BP4 step by step as notebook 04 reads them (intermediate ``z``, ``e`` as symbols with
+    stored definitions), each step checked, for a generic ``g`` and a generic cost.
+``matrix_forms(sizes=(2, 3, 2))``
+    The matrix forms (``⊙ g′``, ``Wᵀ e``, the outer product ``e a_prevᵀ``) as :class:`MatrixForm`
+    objects, each checked entry by entry against the index form.
 
 Examples
 --------
@@ -62,6 +70,10 @@ __all__ = [
     "scalar_network_partials",
     "backprop_equations",
     "backprop_on_network",
+    "fan_out",
+    "four_equations",
+    "MatrixForm",
+    "matrix_forms",
 ]
 
 #: Seconds allowed per check of the course's own derivations (trusted input, may be heavy; a slow
@@ -620,3 +632,316 @@ def backprop_on_network(sizes=(2, 2, 2, 2)):
             f"biases of a {'-'.join(map(str, sizes))} network with generic activation g and generic cost c."
         ),
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Notebook 04: the four equations step by step, fan-out, and the matrix forms
+# ------------------------------------------------------------------------------------------------
+
+
+def _vec(name, l, n):
+    return [_sym(name, l, j) for j in range(1, n + 1)]
+
+
+def _plain_sum(terms):
+    """A sum shown term by term, in the order given (not re-sorted by SymPy)."""
+    return sympy.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _g_prime(g, z):
+    return sympy.Derivative(g(z), z)
+
+
+def fan_out():
+    r"""A value used twice: its derivative is the sum over both paths (the multivariate chain rule).
+
+    One activation :math:`a` feeds two neurons, :math:`z_1 = w_1 a + b_1` and
+    :math:`z_2 = w_2 a + b_2`, and the cost :math:`c(z_1, z_2)` is a generic function of both, with
+    :math:`e_i = \partial c / \partial z_i`:
+
+    .. math:: \frac{\partial c}{\partial a} = e_1 \frac{\partial z_1}{\partial a}
+              + e_2 \frac{\partial z_2}{\partial a} = w_1 e_1 + w_2 e_2 .
+
+    Returns
+    -------
+    Derivation
+        Three steps from :math:`\partial c / \partial a` of the composed cost to
+        :math:`w_1 e_1 + w_2 e_2`; ``verify()`` proves them for any cost :math:`c`.
+
+    Examples
+    --------
+    >>> d = fan_out()
+    >>> d.verify().ok
+    True
+    >>> d.expressions[-1]
+    e_1*w_1 + e_2*w_2
+    """
+    a = sympy.Symbol("a")
+    w = sympy.symbols("w_1 w_2")
+    b = sympy.symbols("b_1 b_2")
+    z = sympy.symbols("z_1 z_2")
+    e = sympy.symbols("e_1 e_2")
+    c = sympy.Function("c")
+    u = (sympy.Dummy("u1"), sympy.Dummy("u2"))
+    definitions = tuple((z[i], w[i] * a + b[i]) for i in range(2)) + tuple(
+        (e[i], sympy.Subs(sympy.Derivative(c(*u), u[i]), u, z)) for i in range(2)
+    )
+    steps = (
+        (sympy.Derivative(c(*z), a), r"\(a\) reaches the cost through \(z_1\) and through \(z_2\)"),
+        (_plain_sum([sympy.Mul(e[i], sympy.Derivative(z[i], a), evaluate=False) for i in range(2)]),
+         "multivariate chain rule: one product per path, added"),
+        (_plain_sum([w[0] * e[0], w[1] * e[1]]), r"\(\partial z_i / \partial a = w_i\)"),
+    )
+    return Derivation(
+        title="Fan-out: a value used twice",
+        quantity=r"\frac{\partial c}{\partial a}",
+        steps=steps,
+        definitions=definitions,
+        note="Drop either term and the step no longer follows: gradients add where paths meet.",
+    )
+
+
+def four_equations(sizes=(2, 3, 2)):
+    r"""BP1–BP4 derived step by step, the way notebook 04 reads them, on a network of ``sizes``.
+
+    The activation :math:`g` is a generic ``sympy.Function`` and the cost :math:`c` a generic
+    function, so each derivation is a proof for this shape. Intermediate quantities are symbols
+    whose definitions are stored and substituted before checking
+    (:math:`z_k^{[l+1]} = \sum_j w_{kj}^{[l+1]} g(z_j^{[l]}) + b_k^{[l+1]}`, the errors
+    :math:`e_k^{[l+1]} = \partial c / \partial z_k^{[l+1]}`, ...).
+
+    * BP1, at the output layer :math:`L` (cost a function of :math:`a^{[L]} = g(z^{[L]})`):
+      :math:`e_j^{[L]} = \frac{\partial c}{\partial a_j^{[L]}}\, g'(z_j^{[L]})`.
+    * BP2, at layer :math:`l = L - 1` (cost a function of :math:`z^{[l+1]}`):
+      :math:`e_j^{[l]} = \bigl(\sum_k w_{kj}^{[l+1]} e_k^{[l+1]}\bigr)\, g'(z_j^{[l]})`.
+    * BP3 and BP4, at layer :math:`l = L - 1` (cost a function of :math:`z^{[l]}`, inputs
+      :math:`a^{[l-1]}`): :math:`\partial c / \partial b_j^{[l]} = e_j^{[l]}` and
+      :math:`\partial c / \partial w_{jk}^{[l]} = a_k^{[l-1]} e_j^{[l]}`.
+
+    Parameters
+    ----------
+    sizes : tuple of int, default (2, 3, 2)
+        Neurons per layer, inputs first; at least two layers, at most 4 neurons per layer.
+
+    Returns
+    -------
+    dict of {str: tuple of Derivation}
+        ``"BP1"``: one per output neuron; ``"BP2"``: one per neuron of layer L-1; ``"BP3"``: one
+        per neuron of layer L-1; ``"BP4"``: one per weight of layer L-1.
+
+    Examples
+    --------
+    >>> eqs = four_equations()
+    >>> [len(eqs[k]) for k in ("BP1", "BP2", "BP3", "BP4")]
+    [2, 3, 3, 6]
+    >>> eqs["BP2"][0].verify().ok
+    True
+    """
+    _check_sizes(sizes, 2)
+    L = len(sizes) - 1
+    l = L - 1
+    g = sympy.Function("g")
+    out = {}
+
+    # BP1: c(a^[L]) with a^[L] = g(z^[L]).
+    c = sympy.Function("c")
+    z_L, a_L = _vec("z", L, sizes[L]), _vec("a", L, sizes[L])
+    o = tuple(sympy.Dummy(f"o{j}") for j in range(sizes[L]))
+    dc_da = [sympy.Symbol(rf"\frac{{\partial c}}{{\partial a^{{[{L}]}}_{{{j}}}}}") for j in range(1, sizes[L] + 1)]
+    definitions = tuple((a_L[j], g(z_L[j])) for j in range(sizes[L])) + tuple(
+        (dc_da[j], sympy.Subs(sympy.Derivative(c(*o), o[j]), o, tuple(a_L))) for j in range(sizes[L])
+    )
+    bp1 = []
+    for j in range(sizes[L]):
+        steps = (
+            (sympy.Derivative(c(*a_L), z_L[j]), rf"definition; \(c\) depends on \(z^{{[{L}]}}\) through \(a^{{[{L}]}}\)"),
+            (_plain_sum([sympy.Mul(dc_da[i], sympy.Derivative(a_L[i], z_L[j]), evaluate=False) for i in range(sizes[L])]),
+             r"chain rule through every output activation"),
+            (sympy.Mul(dc_da[j], sympy.Derivative(a_L[j], z_L[j]), evaluate=False),
+             rf"only \(a_{j + 1}^{{[{L}]}} = g(z_{j + 1}^{{[{L}]}})\) depends on \(z_{j + 1}^{{[{L}]}}\)"),
+            (sympy.Mul(dc_da[j], _g_prime(g, z_L[j]), evaluate=False), r"\(\partial a_j / \partial z_j = g'(z_j)\)"),
+        )
+        bp1.append(Derivation(title=f"BP1 for output neuron {j + 1}", quantity=rf"e^{{[{L}]}}_{{{j + 1}}}",
+                              steps=steps, definitions=definitions, products=(2, 3),
+                              note="The other terms vanish: a neuron's activation depends on its own z only."))
+    out["BP1"] = tuple(bp1)
+
+    # BP2: c(z^[l+1]) with z_k^[l+1] = sum_j w_kj g(z_j^[l]) + b_k.
+    n_l, n_next = sizes[l], sizes[l + 1]
+    c_next = sympy.Function(f"c_{l + 1}")
+    z_l, z_next, e_next = _vec("z", l, n_l), _vec("z", l + 1, n_next), _vec("e", l + 1, n_next)
+    w_next = [[_sym("w", l + 1, k, j) for j in range(1, n_l + 1)] for k in range(1, n_next + 1)]
+    b_next = _vec("b", l + 1, n_next)
+    u = tuple(sympy.Dummy(f"u{k}") for k in range(n_next))
+    definitions = tuple(
+        (z_next[k], sum(w_next[k][j] * g(z_l[j]) for j in range(n_l)) + b_next[k]) for k in range(n_next)
+    ) + tuple((e_next[k], sympy.Subs(sympy.Derivative(c_next(*u), u[k]), u, tuple(z_next))) for k in range(n_next))
+    bp2 = []
+    for j in range(n_l):
+        steps = (
+            (sympy.Derivative(c_next(*z_next), z_l[j]), rf"definition; \(c\) seen as a function of \(z^{{[{l + 1}]}}\)"),
+            (_plain_sum([sympy.Mul(e_next[k], sympy.Derivative(z_next[k], z_l[j]), evaluate=False) for k in range(n_next)]),
+             rf"fan-out: \(z_{j + 1}^{{[{l}]}}\) reaches the cost through every \(z_k^{{[{l + 1}]}}\), so the paths add"),
+            (_plain_sum([sympy.Mul(e_next[k], w_next[k][j], _g_prime(g, z_l[j]), evaluate=False) for k in range(n_next)]),
+             rf"\(\partial z_k^{{[{l + 1}]}} / \partial z_j^{{[{l}]}} = w_{{kj}}^{{[{l + 1}]}}\, g'(z_j^{{[{l}]}})\)"),
+            (sympy.Mul(_plain_sum([w_next[k][j] * e_next[k] for k in range(n_next)]), _g_prime(g, z_l[j]), evaluate=False),
+             rf"factor out \(g'(z_{j + 1}^{{[{l}]}})\), common to every term"),
+        )
+        bp2.append(Derivation(title=f"BP2 for neuron {j + 1} of layer {l}", quantity=rf"e^{{[{l}]}}_{{{j + 1}}}",
+                              steps=steps, definitions=definitions, products=(3,),
+                              note="Column j of W, weighted by the next layer's errors, then scaled by g'."))
+    out["BP2"] = tuple(bp2)
+
+    # BP3, BP4 at layer l: c(z^[l]) with z_j^[l] = sum_k w_jk a_k^[l-1] + b_j.
+    n_prev = sizes[l - 1]
+    c_l = sympy.Function(f"c_{l}")
+    e_l, a_prev, b_l = _vec("e", l, n_l), _vec("a", l - 1, n_prev), _vec("b", l, n_l)
+    w_l = [[_sym("w", l, j, k) for k in range(1, n_prev + 1)] for j in range(1, n_l + 1)]
+    v = tuple(sympy.Dummy(f"v{j}") for j in range(n_l))
+    definitions = tuple(
+        (z_l[j], sum(w_l[j][k] * a_prev[k] for k in range(n_prev)) + b_l[j]) for j in range(n_l)
+    ) + tuple((e_l[j], sympy.Subs(sympy.Derivative(c_l(*v), v[j]), v, tuple(z_l))) for j in range(n_l))
+    bp3, bp4 = [], []
+    for j in range(n_l):
+        for param, last, why, kind in (
+            [(b_l[j], e_l[j], r"\(\partial z_j / \partial b_j = 1\)", "bias")]
+            + [(w_l[j][k], sympy.Mul(a_prev[k], e_l[j], evaluate=False), rf"\(\partial z_j / \partial w_{{jk}} = a_k^{{[{l - 1}]}}\)", k)
+               for k in range(n_prev)]
+        ):
+            steps = (
+                (sympy.Derivative(c_l(*z_l), param), rf"the cost through \(z^{{[{l}]}}\)"),
+                (_plain_sum([sympy.Mul(e_l[i], sympy.Derivative(z_l[i], param), evaluate=False) for i in range(n_l)]),
+                 rf"chain rule through every \(z_i^{{[{l}]}}\)"),
+                (sympy.Mul(e_l[j], sympy.Derivative(z_l[j], param), evaluate=False),
+                 rf"only \(z_{j + 1}^{{[{l}]}}\) contains this parameter"),
+                (last, why),
+            )
+            if kind == "bias":
+                bp3.append(Derivation(title=f"BP3 for the bias of neuron {j + 1} of layer {l}",
+                                      quantity=rf"\frac{{\partial c}}{{\partial b^{{[{l}]}}_{{{j + 1}}}}}",
+                                      steps=steps, definitions=definitions, products=(2,)))
+            else:
+                bp4.append(Derivation(title=f"BP4 for the weight w_{j + 1}{kind + 1} of layer {l}",
+                                      quantity=rf"\frac{{\partial c}}{{\partial w^{{[{l}]}}_{{{j + 1}{kind + 1}}}}}",
+                                      steps=steps, definitions=definitions, products=(2, 3)))
+    out["BP3"] = tuple(bp3)
+    out["BP4"] = tuple(bp4)
+    return out
+
+
+@dataclass(frozen=True)
+class MatrixForm:
+    r"""One of the four equations in matrix form, next to the index form it must equal entry by entry.
+
+    Attributes
+    ----------
+    name : str
+        ``"BP1"`` … ``"BP4"``.
+    formula : str
+        LaTeX of the matrix formula, e.g. ``r"(W^{[2]})^\top e^{[2]} \odot g'(z^{[1]})"``.
+    matrix : sympy.ImmutableMatrix
+        The formula computed with SymPy matrices.
+    index_form : sympy.ImmutableMatrix
+        The same quantity entry by entry, from the index form (the last step of
+        :func:`four_equations`), with the same shape.
+    definitions : tuple of (sympy.Symbol, sympy.Expr)
+        Substituted into both before comparing.
+
+    Examples
+    --------
+    >>> forms = matrix_forms()
+    >>> forms["BP4"].matrix.shape
+    (3, 2)
+    >>> forms["BP2"].verify().ok
+    True
+    """
+
+    name: str
+    formula: str
+    matrix: object
+    index_form: object
+    definitions: tuple = ()
+
+    def verify(self):
+        """Check every entry of ``matrix`` equal to the same entry of ``index_form``.
+
+        Returns
+        -------
+        Verdict
+            ``ok`` with a message giving the number of entries; otherwise names the first entry
+            that differs.
+        """
+        if self.matrix.shape != self.index_form.shape:
+            return Verdict(ok=False, kind="wrong", message=(
+                f"{self.name}: the matrix form has shape {self.matrix.shape}, the index form {self.index_form.shape}"))
+        rows, cols = self.matrix.shape
+        for i in range(rows):
+            for j in range(cols):
+                left, right = self.matrix[i, j], self.index_form[i, j]
+                for symbol, value in reversed(self.definitions):
+                    left, right = left.xreplace({symbol: value}), right.xreplace({symbol: value})
+                verdict = equivalent(left, right, timeout=COURSE_TIMEOUT)
+                if not verdict.ok:
+                    return Verdict(ok=False, kind=verdict.kind, parsed=left, message=(
+                        f"{self.name}: entry ({i + 1}, {j + 1}) of the matrix form differs from the index form: {verdict.message}"))
+        return Verdict(ok=True, kind="equivalent", message=(
+            f"{self.name}: all {rows * cols} entries of the {rows}×{cols} matrix form equal the index form."))
+
+    def _repr_latex_(self):
+        return rf"$\displaystyle {self.name}:\quad {self.formula} = {to_latex(self.matrix)}$"
+
+
+def matrix_forms(sizes=(2, 3, 2)):
+    r"""BP1–BP4 in matrix form, each compared entry by entry with its index form.
+
+    .. math::
+        e^{[L]} = \nabla_a c \odot g'(z^{[L]}), \qquad
+        e^{[l]} = \bigl(W^{[l+1]\top} e^{[l+1]}\bigr) \odot g'(z^{[l]}), \qquad
+        \frac{\partial c}{\partial b^{[l]}} = e^{[l]}, \qquad
+        \frac{\partial c}{\partial W^{[l]}} = e^{[l]}\, a^{[l-1]\top}
+
+    (:math:`\odot` multiplies entry by entry; the last is an outer product with the shape of
+    :math:`W^{[l]}`, :math:`(n_l, n_{l-1})`). Layers as in :func:`four_equations`.
+
+    Parameters
+    ----------
+    sizes : tuple of int, default (2, 3, 2)
+
+    Returns
+    -------
+    dict of {str: MatrixForm}
+
+    Examples
+    --------
+    >>> forms = matrix_forms((2, 2, 2))
+    >>> all(f.verify().ok for f in forms.values())
+    True
+    """
+    _check_sizes(sizes, 2)
+    L = len(sizes) - 1
+    l = L - 1
+    g = sympy.Function("g")
+    eqs = four_equations(sizes)
+    M = sympy.ImmutableMatrix
+
+    def column(derivations):
+        return M([[d.expressions[-1]] for d in derivations])
+
+    def gp(z):
+        return M([[_g_prime(g, zz)] for zz in z])
+
+    z_L, z_l = _vec("z", L, sizes[L]), _vec("z", l, sizes[l])
+    dc_da = M([[s] for s, _ in eqs["BP1"][0].definitions[sizes[L]:]])
+    e_next, e_l = M(_vec("e", l + 1, sizes[l + 1])), M(_vec("e", l, sizes[l]))
+    W_next = M([[_sym("w", l + 1, k, j) for j in range(1, sizes[l] + 1)] for k in range(1, sizes[l + 1] + 1)])
+    a_prev = M(_vec("a", l - 1, sizes[l - 1]))
+    bp4_index = M([[eqs["BP4"][j * sizes[l - 1] + k].expressions[-1] for k in range(sizes[l - 1])] for j in range(sizes[l])])
+    return {
+        "BP1": MatrixForm("BP1", rf"\nabla_{{a^{{[{L}]}}}} c \odot g'(z^{{[{L}]}})",
+                          M(dc_da.multiply_elementwise(gp(z_L))), column(eqs["BP1"]), eqs["BP1"][0].definitions),
+        "BP2": MatrixForm("BP2", rf"\left(W^{{[{l + 1}]}}\right)^{{\top}} e^{{[{l + 1}]}} \odot g'(z^{{[{l}]}})",
+                          M((W_next.T * e_next).multiply_elementwise(gp(z_l))), column(eqs["BP2"]), eqs["BP2"][0].definitions),
+        "BP3": MatrixForm("BP3", rf"e^{{[{l}]}}", e_l, column(eqs["BP3"]), eqs["BP3"][0].definitions),
+        "BP4": MatrixForm("BP4", rf"e^{{[{l}]}} \left(a^{{[{l - 1}]}}\right)^{{\top}}",
+                          M(e_l * a_prev.T), bp4_index, eqs["BP4"][0].definitions),
+    }

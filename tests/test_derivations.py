@@ -213,3 +213,71 @@ def test_rendering():
     x = sympy.Symbol("x")
     hostile = D.Derivation("<img src=x onerror=alert(1)>", "x", ((x, "<b>why</b>"),))
     assert "<img" not in hostile._repr_html_() and "&lt;img" in hostile._repr_html_()
+
+
+# --- notebook 04: fan-out, the four equations step by step, the matrix forms ---------------------
+
+
+def test_fan_out_is_the_sum_of_both_paths_and_one_path_alone_fails():
+    """∂c/∂a = w1 e1 + w2 e2 follows; keeping only the first path's product does not."""
+    d = D.fan_out()
+    assert d.verify().ok, d.verify().message
+    e1, w1 = sympy.Symbol("e_1"), sympy.Symbol("w_1")
+    steps = list(d.steps)
+    steps[2] = (w1 * e1, steps[2][1])
+    v = replace(d, steps=tuple(steps), _cache={}).verify()
+    assert (v.ok, v.failed_step) == (False, 2)
+
+
+@pytest.mark.parametrize("sizes", [(2, 3, 2), (2, 2, 2), (3, 2, 2, 2)])
+def test_four_equations_every_step_of_every_neuron_verifies(sizes):
+    """Each of BP1–BP4 is proved step by step, for every neuron and weight of the shape."""
+    eqs = D.four_equations(sizes)
+    L = len(sizes) - 1
+    assert [len(eqs[k]) for k in ("BP1", "BP2", "BP3", "BP4")] == [
+        sizes[L], sizes[L - 1], sizes[L - 1], sizes[L - 1] * sizes[L - 2]]
+    for name, derivations in eqs.items():
+        for d in derivations:
+            v = d.verify()
+            assert v.ok, f"{name} {d.title}: {v.message}"
+
+
+def test_bp1_with_the_seeds_layer_slip_fails_at_the_last_step():
+    """Seed 001's BP1 writes g'(z_j^[l]) for g'(z_j^[L]); on a 2-2-2 network that is g'(z^[1]), which is wrong."""
+    d = D.four_equations((2, 2, 2))["BP1"][0]
+    g = sympy.Function("g")
+    dc_da = d.steps[-1][0].args[0]
+    z_wrong = sympy.Symbol("z^{[1]}_{1}")
+    steps = list(d.steps)
+    steps[-1] = (sympy.Mul(dc_da, sympy.Derivative(g(z_wrong), z_wrong), evaluate=False), steps[-1][1])
+    v = replace(d, steps=tuple(steps), products=(2,), _cache={}).verify()
+    assert (v.ok, v.failed_step) == (False, len(steps) - 1)
+
+
+def test_bp4_with_a_k_and_a_j_swapped_fails():
+    """∂c/∂w_12 = a_2 e_1, not a_1 e_2 (the index of the input is k, of the error j)."""
+    d = D.four_equations((2, 2, 2))["BP4"][1]  # w_12
+    a1, e2 = sympy.Symbol("a^{[0]}_{1}"), sympy.Symbol("e^{[1]}_{2}")
+    assert d.verify().ok
+    steps = list(d.steps)
+    steps[-1] = (a1 * e2, steps[-1][1])
+    v = replace(d, steps=tuple(steps), products=(2,), _cache={}).verify()
+    assert (v.ok, v.failed_step) == (False, len(steps) - 1)
+
+
+def test_matrix_forms_equal_the_index_forms_and_W_instead_of_W_transposed_does_not():
+    forms = D.matrix_forms((2, 2, 2))
+    for name, form in forms.items():
+        v = form.verify()
+        assert v.ok, v.message
+    assert forms["BP4"].matrix.shape == (2, 2) and D.matrix_forms()["BP4"].matrix.shape == (3, 2)
+    bp2 = forms["BP2"]
+    e = sympy.ImmutableMatrix(sympy.symbols("e^{[2]}_{1} e^{[2]}_{2}"))
+    W = sympy.ImmutableMatrix(2, 2, sympy.symbols("w^{[2]}_{11} w^{[2]}_{12} w^{[2]}_{21} w^{[2]}_{22}"))
+    gp = sympy.ImmutableMatrix([d for d in (bp2.matrix[i].args[-1] for i in range(2))])
+    wrong = replace(bp2, matrix=sympy.ImmutableMatrix((W * e).multiply_elementwise(gp)))
+    v = wrong.verify()
+    assert not v.ok and "entry" in v.message
+    shape = replace(bp2, matrix=bp2.matrix.T).verify()
+    assert not shape.ok and "shape" in shape.message
+    assert r"\odot" in bp2._repr_latex_()
