@@ -1,9 +1,11 @@
 """Interactive widgets of the course, one module per notebook, and the helper that shows them.
 
 ``course_pkg.widgets.chain_rule`` (notebook 01), ``course_pkg.widgets.activations`` (02),
-``course_pkg.widgets.scalar_network`` (03). Each widget is a class whose state lives in plain
-attributes and ipywidgets controls wired with ``observe``, so a test can set a slider's ``.value``
-and read what was computed without a kernel.
+``course_pkg.widgets.scalar_network`` (03). Every widget subclasses the one base
+:class:`course_pkg.widgets._common.Widget` (controls → state → draw; the figure is built once and
+each change redraws only what moved; see that module for the idiom and a complete example). Its
+state lives in plain attributes computed from the controls' values, so a test sets a slider's
+``.value`` and reads what was computed, without a kernel.
 
 Importing this package is instant: ipywidgets, matplotlib and IPython are imported only when a
 widget module (or :func:`show`) is first used. A notebook shows a widget with::

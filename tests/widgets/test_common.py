@@ -1,17 +1,209 @@
-"""course_pkg.widgets._common: figures outside pyplot, PNG rendering, label numbers."""
+"""course_pkg.widgets._common: the widget base (controls → state → draw), the player, helpers."""
 
+import asyncio
+import io
+
+import ipywidgets as ipw
+import numpy as np
 import pytest
+from PIL import Image
 
 from course_pkg.widgets import _common
+from course_pkg.widgets._common import Player, Widget
 
 
-def test_figures_are_not_registered_with_pyplot():
+class Line(Widget):
+    """y = a z on z in [-1, 1]; the slope's value in the title; the y-limits are a control."""
+
+    figsize = (3.0, 2.0)
+
+    def __init__(self, a=1.0, *, draw=True):
+        self.a0 = a
+        self.updates = []
+        super().__init__(draw=draw)
+
+    def make_controls(self):
+        self.a_slider = ipw.FloatSlider(value=self.a0, min=-2.0, max=2.0, step=0.1)
+        self.zoom = ipw.Dropdown(options=[1.0, 2.0], value=2.0)
+        return {"a": self.a_slider, "ylim": self.zoom}
+
+    def update(self, a, ylim):
+        self.updates.append((a, ylim))
+        self.a, self.ylim = a, ylim
+        self.z = np.linspace(-1.0, 1.0, 11)  # (11,)
+
+    def caption(self):
+        return f"slope {_common.fmt(self.a)}"
+
+    def build(self, fig):
+        self.ax = fig.subplots()
+        self.ax.set_xlim(-1.0, 1.0)
+        (self.line,) = self.ax.plot(self.z, self.a * self.z)
+        self.title = self.ax.set_title("")
+        return [self.line, self.title]
+
+    def render(self):
+        self.line.set_ydata(self.a * self.z)
+        self.title.set_text(f"a = {self.a:.1f}")
+        if self.ax.get_ylim() != (-self.ylim, self.ylim):
+            self.ax.set_ylim(-self.ylim, self.ylim)  # static: the background must be re-rendered
+            self.invalidate()
+
+
+def pixels(frame):
+    return np.asarray(Image.open(io.BytesIO(bytes(frame))))
+
+
+def test_update_gets_every_control_value_by_name_and_the_caption_follows():
+    line = Line(0.5, draw=False)
+    line.a_slider.value = -1.0
+    line.zoom.value = 1.0
+    assert line.updates == [(0.5, 2.0), (-1.0, 2.0), (-1.0, 1.0)]
+    assert line.label.value == "slope −1" and line.values == {"a": -1.0, "ylim": 1.0}
+
+
+def test_draw_false_makes_no_figure_and_no_frame():
+    line = Line(draw=False)
+    line.a_slider.value = 0.3
+    assert line.figure is None and line.redraws == 0 and bytes(line.image.value) == b""
+
+
+def test_the_figure_is_built_once_and_slider_moves_only_blit():
+    line = Line()
+    figure, first = line.figure, bytes(line.image.value)
+    assert first.startswith(b"\x89PNG") and (line.redraws, line.full_redraws) == (1, 1)
+    for a in (0.1, 0.2, -1.5):
+        line.a_slider.value = a
+    assert line.figure is figure and len(figure.axes) == 1 and len(line.ax.lines) == 1
+    assert (line.redraws, line.full_redraws) == (4, 1)
+    assert bytes(line.image.value) != first and line.title.get_text() == "a = -1.5"
+
+
+def test_a_blitted_frame_is_pixel_for_pixel_a_full_render_of_the_same_state():
+    line = Line(1.0)
+    line.a_slider.value = -0.7
+    blitted = pixels(line.image.value)
+    line.invalidate()
+    full = pixels(line.redraw())
+    assert line.full_redraws == 2
+    assert blitted.shape == full.shape and np.array_equal(blitted, full)
+
+
+def test_changing_something_static_re_renders_the_background():
+    line = Line()
+    line.zoom.value = 1.0
+    assert line.full_redraws == 2 and line.ax.get_ylim() == (-1.0, 1.0)
+    line.a_slider.value = 0.4
+    assert line.full_redraws == 2
+
+
+def test_widget_figures_are_not_registered_with_pyplot():
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    fig, axes = _common.new_figure(4, 2, ncols=2)
-    assert plt.get_fignums() == before and len(axes) == 2
+    Line()
+    assert plt.get_fignums() == before
 
+
+def test_the_view_holds_the_controls_the_caption_and_the_image():
+    line = Line(draw=False)
+    row, label, image = line.view.children
+    assert list(row.children) == [line.a_slider, line.zoom]
+    assert label is line.label and image is line.image
+
+
+@pytest.mark.parametrize("controls, message", [
+    ({}, "non-empty dict"),
+    ([ipw.FloatSlider()], "non-empty dict"),
+    ({"a": ipw.Button()}, "control 'a' must be an ipywidgets control with a value"),
+])
+def test_make_controls_is_validated(controls, message):
+    class Bad(Widget):
+        def make_controls(self):
+            return controls
+
+    with pytest.raises(TypeError, match=message):
+        Bad()
+
+
+def test_a_subclass_that_forgets_update_is_told_what_to_define():
+    class NoUpdate(Widget):
+        def make_controls(self):
+            return {"a": ipw.FloatSlider()}
+
+    with pytest.raises(NotImplementedError, match="NoUpdate must define update"):
+        NoUpdate()
+
+
+def test_encode_png_rejects_what_is_not_an_agg_canvas():
+    with pytest.raises(TypeError, match="canvas must be a FigureCanvasAgg; got str"):
+        _common.encode_png("canvas")
+
+
+# --- Player --------------------------------------------------------------------------------------
+
+def play(player, until):
+    """Press play inside an event loop, wait until ``until()``, press pause, let the task end."""
+    async def main():
+        player.button.value = True
+        for _ in range(2000):
+            if until():
+                break
+            await asyncio.sleep(0.001)
+        player.button.value = False
+        await asyncio.sleep(2 * player.interval)
+    asyncio.run(main())
+
+
+def test_the_player_steps_until_paused():
+    calls = []
+    player = Player(lambda: calls.append(1), interval=0.001)
+    play(player, until=lambda: len(calls) >= 5)
+    assert player.steps == len(calls) >= 5 and not player.playing
+    assert player.button.icon == "play"
+
+
+def test_the_event_loop_runs_other_work_between_steps():
+    order = []
+    player = Player(lambda: order.append("step"), interval=0.001)
+
+    async def main():
+        player.button.value = True
+        for _ in range(3):
+            await asyncio.sleep(0.002)
+            order.append("other")
+        player.button.value = False
+    asyncio.run(main())
+    assert "other" in order[:-1] and order.count("step") >= 2
+
+
+def test_a_step_that_raises_stops_the_player_and_keeps_the_error():
+    def step():
+        raise ValueError("diverged")
+
+    player = Player(step, interval=0.001)
+    play(player, until=lambda: player.error is not None)
+    assert isinstance(player.error, ValueError) and player.steps == 0
+    assert player.button.value is False and "diverged" in player.button.tooltip
+
+
+def test_starting_without_an_event_loop_says_so_and_resets_the_button():
+    player = Player(lambda: None)
+    with pytest.raises(RuntimeError, match="running event loop"):
+        player.start()
+    assert player.button.value is False
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"step": 3}, TypeError, "step must be a function"),
+    ({"step": print, "interval": 0}, ValueError, "interval must be a positive number"),
+])
+def test_player_arguments_are_validated(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        Player(**kwargs)
+
+
+# --- helpers -------------------------------------------------------------------------------------
 
 def test_png_bytes():
     fig, ax = _common.new_figure(2, 2)
