@@ -1,7 +1,9 @@
 """nbgrader configuration for the course (run nbgrader from the repository root).
 
 The source notebooks (with solutions and hidden tests) live in ``source/<assignment>/``;
-``nbgrader generate_assignment 01-chain-rule`` writes the student version to ``release/``.
+``nbgrader generate_assignment 01-chain-rule`` writes the student version to ``notebooks/``, the
+learner's version committed in the repository (``python -m course_pkg.release`` writes the same
+files for every assignment without touching the gradebook).
 """
 
 import os
@@ -10,7 +12,7 @@ c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.CourseDirectory.course_id = "backprop-course"
 c.CourseDirectory.source_directory = "source"
-c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"

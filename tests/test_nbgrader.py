@@ -77,7 +77,7 @@ class Course:
         return f"Course({self.root})"
 
     def release(self, assignment):
-        return self.root / "release" / assignment / ASSIGNMENTS[assignment]
+        return self.root / "notebooks" / assignment / ASSIGNMENTS[assignment]  # the release_directory
 
     def autograded(self, assignment, student):
         return self.root / "autograded" / student / assignment / ASSIGNMENTS[assignment]
@@ -139,7 +139,7 @@ def course(tmp_path_factory):
     generate = _nbgrader(root, "generate_assignment", "*")
 
     for assignment, name in ASSIGNMENTS.items():
-        release = root / "release" / assignment / name
+        release = root / "notebooks" / assignment / name
         if not release.exists():
             continue
         _submit(root, "solved", assignment, nbformat.read(root / "source" / assignment / name, as_version=4))

@@ -60,7 +60,9 @@ def test_pyproject_declares_the_package_and_its_extras():
     runtime = {_requirement(s)[0] for s in project["dependencies"]}
     assert runtime == {"numpy", "sympy", "ipywidgets", "matplotlib"}, runtime
     extras = project["optional-dependencies"]
-    assert {"jupyterlab", "nbgrader"} <= {_requirement(s)[0] for s in extras["lab"]}
+    lab = {_requirement(s)[0] for s in extras["lab"]}
+    assert "jupyterlab" in lab and "nbgrader" not in lab, f"learners get JupyterLab, not nbgrader: {lab}"
+    assert {"jupyterlab", "nbgrader"} <= {_requirement(s)[0] for s in extras["instructor"]}
     assert {"pytest", "hypothesis", "nbclient", "nbgrader", "jupyterlab"} <= {
         _requirement(s)[0] for s in extras["test"]
     }
