@@ -181,7 +181,7 @@ class Widget:
 
     # --- what the base does ---------------------------------------------------------------------
     @property
-    def values(self):
+    def control_values(self):
         """The controls' current values, ``{name: value}``."""
         return {name: control.value for name, control in self.controls.items()}
 
@@ -190,7 +190,7 @@ class Widget:
 
     def refresh(self):
         """State from the controls, then the caption, then (if drawing) one frame."""
-        self.update(**self.values)
+        self.update(**self.control_values)
         self.label.value = self.caption()
         if self.drawing:
             self.redraw()

@@ -8,15 +8,17 @@ labelled with the value of its local derivative, and the label multiplies them o
 input :math:`x` and watch a ReLU switch off: a factor :math:`g'(z) = 0` appears and the whole
 product collapses.
 
-The state is in plain attributes (``parameter``, ``x``, ``path``, ``factors``, ``gradient``,
-``reference``), so a test sets ``parameter_dropdown.value`` or ``x_slider.value`` and reads them.
+Built on :class:`course_pkg.widgets._common.Widget`. The state is in plain attributes
+(``parameter``, ``x``, ``path``, ``factors``, ``gradient``, ``reference``), so a test sets
+``parameter_dropdown.value`` or ``x_slider.value`` and reads them. The grey graph is drawn once;
+a change redraws only the red path, the numbers and the title over it.
 """
 
 import ipywidgets as ipw
 import numpy as np
 
 from course_pkg import network, paths
-from course_pkg.widgets._common import fmt, new_figure, to_png
+from course_pkg.widgets._common import Widget, fmt
 
 __all__ = ["PathExplorer", "DEFAULT_NETWORK", "PARAMETER_LABELS"]
 
@@ -49,7 +51,25 @@ def _plain(name):
     return {"y_hat": "ŷ", "theta1": "θ1", "theta2": "θ2", "theta3": "θ3"}.get(name, name)
 
 
-class PathExplorer:
+_LIT = "#d1495b"
+
+
+def _node(ax, name, lit):
+    """One node: its label in a circle, red-rimmed on the lit path."""
+    px, py = _POS[name]
+    return ax.text(px, py, _NODE_TEXT[name], ha="center", va="center", fontsize=12,
+                   bbox=dict(boxstyle="circle,pad=0.3", fc="#fde2e4" if lit else "white",
+                             ec=_LIT if lit else "0.4"))
+
+
+def _arrow(ax, edge, lit):
+    (x0, y0), (x1, y1) = _POS[edge[0]], _POS[edge[1]]
+    return ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                       arrowprops=dict(arrowstyle="-|>", lw=2.6 if lit else 1.0,
+                                       color=_LIT if lit else "0.7", shrinkA=14, shrinkB=14))
+
+
+class PathExplorer(Widget):
     """The scalar network drawn as a graph; a parameter's backward path lit up with its values.
 
     Parameters
@@ -57,6 +77,8 @@ class PathExplorer:
     x, y : float
         Input and target (``x`` within ``X_RANGE``).
     thetas, biases : sequence of 3 floats
+    draw : bool, default True
+        Whether to render the graph (``False``: only the state and the label).
 
     Attributes
     ----------
@@ -68,6 +90,10 @@ class PathExplorer:
     view : ipywidgets.VBox
     parameter : str
         ``"theta1"`` … ``"b3"``.
+    x : float
+        The slider's input.
+    values : dict of str to float
+        Every node's forward value (:func:`course_pkg.paths.forward_values`).
     path : list of (str, str)
         The lit edges, from the cost down (:func:`course_pkg.paths.backward_path`).
     factors : list of float
@@ -87,80 +113,103 @@ class PathExplorer:
     True
     """
 
+    figsize = (9.5, 3.3)
+
     def __init__(self, x=DEFAULT_NETWORK[0], y=DEFAULT_NETWORK[1], thetas=DEFAULT_NETWORK[2],
-                 biases=DEFAULT_NETWORK[3]):
+                 biases=DEFAULT_NETWORK[3], *, draw=True):
         paths.forward_values(x, y, thetas, biases)  # validates
         if len(list(thetas)) != 3:
-            raise ValueError(f"thetas should hold 3 numbers (one per layer), got {len(list(thetas))}.")
+            raise ValueError(f"thetas must hold 3 numbers (one per layer); got {len(list(thetas))}.")
         if not X_RANGE[0] <= float(x) <= X_RANGE[1]:
-            raise ValueError(f"x should lie in {X_RANGE}, got {x}.")
-        self.y = float(y)
+            raise ValueError(f"x must lie in {X_RANGE}; got {x}.")
+        self.x0, self.y = float(x), float(y)
         self.thetas = tuple(float(t) for t in thetas)
         self.biases = tuple(float(b) for b in biases)
+        super().__init__(draw=draw)
+
+    # controls → state
+    def make_controls(self):
         self.parameter_dropdown = ipw.Dropdown(
             options=list(PARAMETER_LABELS.items()), value="theta2", description="parameter"
         )
         self.x_slider = ipw.FloatSlider(
-            value=float(x), min=X_RANGE[0], max=X_RANGE[1], step=0.05, description="x",
-            continuous_update=False,
+            value=self.x0, min=X_RANGE[0], max=X_RANGE[1], step=0.05, description="x",
+            continuous_update=True,
         )
-        self.image = ipw.Image(format="png")
-        self.label = ipw.HTML()
-        self.view = ipw.VBox([ipw.HBox([self.parameter_dropdown, self.x_slider]), self.label, self.image])
-        self.redraws = 0
-        self.parameter_dropdown.observe(self._on_change, names="value")
-        self.x_slider.observe(self._on_change, names="value")
-        self._on_change()
+        return {"parameter": self.parameter_dropdown, "x": self.x_slider}
 
-    def _on_change(self, change=None):
-        self.parameter = self.parameter_dropdown.value
-        self.x = float(self.x_slider.value)
+    def update(self, parameter, x):
+        self.parameter, self.x = parameter, float(x)
         self.values = paths.forward_values(self.x, self.y, self.thetas, self.biases)
-        local = paths.local_derivatives(self.x, self.y, self.thetas, self.biases)
-        self.path = paths.backward_path(self.parameter, 3)
-        self.factors = [local[edge] for edge in self.path]
+        self.local = paths.local_derivatives(self.x, self.y, self.thetas, self.biases)
+        self.path = paths.backward_path(parameter, 3)
+        self.factors = [self.local[edge] for edge in self.path]
         self.gradient = float(np.prod(self.factors)) + 0.0  # + 0.0: a product through g′ = 0 shows 0, not −0
         weights = [np.array([[t]]) for t in self.thetas]
         bs = [np.array([b]) for b in self.biases]
         _, dW, db = network.gradients(weights, bs, [[self.x]], [[self.y]], loss="squared_error")
-        layer = int(self.parameter[-1]) - 1
-        self.reference = float(dW[layer][0, 0] if self.parameter.startswith("theta") else db[layer][0])
+        layer = int(parameter[-1]) - 1
+        self.reference = float(dW[layer][0, 0] if parameter.startswith("theta") else db[layer][0])
+
+    def caption(self):
         name = _plain(self.parameter)
         symbols = " · ".join(_symbol(e) for e in self.path)
         numbers = " × ".join(f"({fmt(f)})" if f < 0 else fmt(f) for f in self.factors)
-        self.label.value = (
+        return (
             f"∂C/∂{name} = {symbols}<br>= {numbers} = <b>{fmt(self.gradient, 6)}</b>"
             f" &nbsp;(backprop in course_pkg.network: {fmt(self.reference, 6)})"
         )
-        self._draw(local)
 
-    def _draw(self, local):
-        fig, ax = new_figure(9.5, 3.3)
-        lit = {(lower, upper) for upper, lower in self.path}  # forward direction
-        for a, b in EDGES:
-            (x0, y0), (x1, y1) = _POS[a], _POS[b]
-            on = (a, b) in lit
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops=dict(arrowstyle="-|>", lw=2.6 if on else 1.0,
-                                        color="#d1495b" if on else "0.7", shrinkA=14, shrinkB=14))
-            if on:
-                value = local[(b, a)]
-                ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.18, fmt(value, 3), ha="center",
-                        va="bottom", fontsize=9, color="#d1495b",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
-        for name, (px, py) in _POS.items():
-            on = name in {n for edge in self.path for n in edge}
-            ax.text(px, py, _NODE_TEXT[name], ha="center", va="center", fontsize=12,
-                    bbox=dict(boxstyle="circle,pad=0.3", fc="#fde2e4" if on else "white",
-                              ec="#d1495b" if on else "0.4"))
-            if name in self.values and name not in ("C",):
-                ax.text(px, py - 0.42, fmt(self.values[name], 3), ha="center", va="top", fontsize=8,
-                        color="0.35")
-        ax.text(_POS["C"][0], -0.42, f"C = {fmt(self.values['C'], 3)}", ha="center", va="top",
-                fontsize=8, color="0.35")
+    # state → draw
+    def build(self, fig):
+        """The graph with one grey and one red arrow per edge and one plain and one red circle per
+        node, the red ones shown only on the lit path (static: they change with the parameter
+        only); the edge labels and the nodes' values (dynamic: they change with x)."""
+        ax = fig.subplots()
         ax.set_xlim(-0.8, 7.6)
         ax.set_ylim(-1.5, 1.5)
         ax.axis("off")
-        ax.set_title(f"backward path of {_NODE_TEXT[self.parameter]}: local derivatives in red", fontsize=10)
-        self.image.value = to_png(fig)
-        self.redraws += 1
+        for edge in EDGES:
+            _arrow(ax, edge, lit=False)
+        for name in _POS:
+            _node(ax, name, lit=False)
+        self._lit_arrows, self._edge_labels = {}, {}
+        for a, b in EDGES:
+            (x0, y0), (x1, y1) = _POS[a], _POS[b]
+            self._lit_arrows[(a, b)] = _arrow(ax, (a, b), lit=True)
+            self._edge_labels[(a, b)] = ax.text(
+                (x0 + x1) / 2, (y0 + y1) / 2 + 0.18, "", ha="center", va="bottom", fontsize=9,
+                color=_LIT, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+        self._lit_nodes = {name: _node(ax, name, lit=True) for name in _POS}
+        self._node_values = {
+            name: ax.text(px, py - 0.42, "", ha="center", va="top", fontsize=8, color="0.35")
+            for name, (px, py) in _POS.items() if name in _CHAIN
+        }
+        self._title = ax.set_title(" ", fontsize=10)
+        self._drawn = None  # the parameter whose path the background shows
+        return [*self._edge_labels.values(), *self._node_values.values()]
+
+    def _draw_path(self):
+        """The static part for the current parameter: which arrows and nodes are red, the title."""
+        lit = {(lower, upper) for upper, lower in self.path}  # forward direction
+        for edge, arrow in self._lit_arrows.items():
+            arrow.set_visible(edge in lit)
+        on_path = {n for edge in self.path for n in edge}
+        for name, node in self._lit_nodes.items():
+            node.set_visible(name in on_path)
+        self._title.set_text(
+            f"backward path of {_NODE_TEXT[self.parameter]}: local derivatives in red")
+        self._drawn = self.parameter
+        self.invalidate()
+
+    def render(self):
+        if self._drawn != self.parameter:
+            self._draw_path()
+        lit = {(lower, upper): (upper, lower) for upper, lower in self.path}  # forward -> backward
+        for edge, label in self._edge_labels.items():
+            label.set_visible(edge in lit)
+            if edge in lit:
+                label.set_text(fmt(self.local[lit[edge]], 3))
+        for name, text in self._node_values.items():
+            value = fmt(self.values[name], 3)
+            text.set_text(f"C = {value}" if name == "C" else value)

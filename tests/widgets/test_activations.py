@@ -35,7 +35,7 @@ def test_relu_is_dead_left_of_zero_only():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"name": "softplus"}, "name should be one of"),
+    [({"name": "softplus"}, "name must be one of"),
      ({"name": "tanh", "z_range": (1, 1)}, "lo < hi"),
      ({"name": "tanh", "fraction": 1.5}, "fraction")],
 )
@@ -70,7 +70,44 @@ def test_label_names_the_state_and_each_change_redraws_once():
 
 
 def test_constructor_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="activation should be one of"):
+    with pytest.raises(ValueError, match="activation must be one of"):
         ActivationExplorer("swish")
-    with pytest.raises(ValueError, match="z should lie in"):
+    with pytest.raises(ValueError, match="z must lie in"):
         ActivationExplorer(z=100.0)
+
+
+def _pixels(frame):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(frame))))
+
+
+def test_z_moves_blit_and_a_new_activation_re_renders_the_curves_once():
+    explorer = ActivationExplorer("sigmoid", z=0.0)
+    figure = explorer.figure
+    left, right = figure.axes
+    for z in (-3.0, 1.0, 4.5):
+        explorer.z_slider.value = z
+    assert explorer.full_redraws == 1 and explorer.redraws == 4
+    explorer.activation_dropdown.value = "relu"
+    assert explorer.figure is figure and explorer.full_redraws == 2
+    curve = left.lines[2]  # after the two axis lines
+    assert np.array_equal(curve.get_ydata(), ref.relu(curve.get_xdata()))
+    assert left.get_ylim()[1] > 8.0 and right.get_ylim()[1] < 1.1
+    assert len(left.patches) == len(right.patches) == 1  # one dead region, the sigmoid's two gone
+    assert "relu" in left.get_title()
+
+
+def test_a_blitted_frame_is_the_full_render_of_the_same_state():
+    explorer = ActivationExplorer("tanh", z=0.0)
+    explorer.z_slider.value = -2.5
+    blitted = _pixels(explorer.image.value)
+    explorer.invalidate()
+    assert np.array_equal(blitted, _pixels(explorer.redraw()))
+
+
+def test_draw_false_computes_the_state_without_a_figure():
+    explorer = ActivationExplorer("relu", z=-1.0, draw=False)
+    assert explorer.saturated and explorer.figure is None and explorer.redraws == 0

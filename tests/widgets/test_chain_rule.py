@@ -80,11 +80,11 @@ def test_a_function_that_is_not_vectorised_is_plotted_point_by_point():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(f=1.0), TypeError, "f should be a function"),
-        (dict(f_prime="cos"), TypeError, "f_prime should be a function"),
+        (dict(f=1.0), TypeError, "f must be a function"),
+        (dict(f_prime="cos"), TypeError, "f_prime must be a function"),
         (dict(theta_range=(2.0, 1.0)), ValueError, "low < high"),
         (dict(theta_range="wide"), ValueError, "pair of numbers"),
-        (dict(theta=9.0), ValueError, "outside theta_range"),
+        (dict(theta=9.0), ValueError, "theta must lie inside theta_range"),
         (dict(nudge=5.0), ValueError, "nudge slider's range"),
     ],
 )
@@ -93,3 +93,28 @@ def test_invalid_arguments_are_named(kwargs, error, message):
     args.update(kwargs)
     with pytest.raises(error, match=message):
         NudgeExplorer(**args)
+
+
+def _pixels(frame):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(frame))))
+
+
+def test_slider_moves_update_the_one_figure_in_place(explorer):
+    figure, lines = explorer.figure, list(explorer.figure.axes[0].lines)
+    for theta in (-2.0, 0.0, 2.5):
+        explorer.theta_slider.value = theta
+    explorer.nudge_slider.value = 0.01
+    assert explorer.figure is figure and list(explorer.figure.axes[0].lines) == lines
+    assert explorer.redraws == 5 and explorer.full_redraws == 1  # one full render, then blits
+
+
+def test_a_blitted_frame_is_the_full_render_of_the_same_state(explorer):
+    explorer.theta_slider.value = -1.3
+    explorer.nudge_slider.value = 0.2
+    blitted = _pixels(explorer.image.value)
+    explorer.invalidate()
+    assert np.array_equal(blitted, _pixels(explorer.redraw()))

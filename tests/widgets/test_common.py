@@ -59,7 +59,7 @@ def test_update_gets_every_control_value_by_name_and_the_caption_follows():
     line.a_slider.value = -1.0
     line.zoom.value = 1.0
     assert line.updates == [(0.5, 2.0), (-1.0, 2.0), (-1.0, 1.0)]
-    assert line.label.value == "slope −1" and line.values == {"a": -1.0, "ylim": 1.0}
+    assert line.label.value == "slope −1" and line.control_values == {"a": -1.0, "ylim": 1.0}
 
 
 def test_draw_false_makes_no_figure_and_no_frame():

@@ -1,0 +1,384 @@
+r"""Notebook 05's widget: a gradient check drawn as a heatmap, with a bug you plant yourself.
+
+Pick a planted bug in a network's backward pass (:data:`BUGS`) and see the relative error of
+**every entry of every parameter** against central differences, one small heatmap per weight
+matrix and bias vector, with the worst entry named. The correct backward gives an all-clear map.
+Two controls change the experiment: the batch size ``m`` (with one example a missing ``1/m``
+cannot be seen) and the hidden activation (a missing :math:`g'` hides differently behind ReLU
+than behind the sigmoid).
+
+The logic is pure functions, testable without a kernel:
+
+* :func:`planted_gradients` ``(bug)`` returns a gradient function with the signature of
+  :func:`course_pkg.network.gradients` that makes that one mistake;
+* :func:`numeric_gradients` estimates every parameter's gradient by central differences and marks
+  the entries whose stencil crosses a ReLU kink;
+* :func:`gradient_map` compares the two, entry by entry, and names the worst entry (or the
+  parameter whose gradient has the wrong shape).
+
+:class:`GradCheckHeatmap` is the widget on top of them.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_pkg import network
+from course_pkg.activations import _ACTIVATIONS
+
+__all__ = [
+    "BUGS",
+    "GOOD",
+    "WRONG",
+    "FLOOR",
+    "EPS",
+    "DEFAULT_SIZES",
+    "planted_gradients",
+    "numeric_gradients",
+    "relative_errors",
+    "gradient_map",
+    "GradientMap",
+    "parameter_label",
+    "GradCheckHeatmap",
+]
+
+#: The bugs one can plant, name -> what the backward pass then does wrong.
+BUGS = {
+    "none": "the correct backward pass (BP1–BP4, batch means)",
+    "transposed_dW": "dW computed as A_prevᵀ E / m instead of Eᵀ A_prev / m",
+    "missing_1_over_m": "dW and db summed over the batch, not averaged (no 1/m)",
+    "missing_g_prime": "BP2 without g′: E^[l] = E^[l+1] W^[l+1], no ⊙ g′(Z^[l])",
+    "wrong_sign": "output error y − a instead of a − y (every gradient flips sign)",
+    "db_wrong_axis": "db averaged over the neurons (axis=1) instead of the examples (axis=0)",
+}
+#: Relative errors at most this are "good": what float64 finite differences can confirm.
+GOOD = 1e-7
+#: Relative errors at least this are "wrong": a bug, not rounding.
+WRONG = 1e-2
+#: Floor of the relative error's denominator, times max(1, |C|) (as in course_pkg.gradcheck).
+FLOOR = 1e-8
+#: Step of the five-point central difference.
+EPS = 1e-4
+#: The widget's network: 3 inputs, two hidden layers of 4, 2 outputs (W^[2] is square).
+DEFAULT_SIZES = (3, 4, 4, 2)
+
+_STENCIL = ((2.0, -1.0), (1.0, 8.0), (-1.0, -8.0), (-2.0, 1.0))  # (offset in h, weight); / 12h
+
+
+def parameter_label(name):
+    """The course's math name of a code name: ``'weights[1]'`` -> ``'W^[2]'``.
+
+    Examples
+    --------
+    >>> parameter_label("weights[1]"), parameter_label("biases[0]")
+    ('W^[2]', 'b^[1]')
+    """
+    kind, _, rest = name.partition("[")
+    layer = int(rest.rstrip("]")) + 1
+    return f"{'W' if kind == 'weights' else 'b'}^[{layer}]"
+
+
+def planted_gradients(bug):
+    r"""A gradient function with one planted bug, shaped like :func:`course_pkg.network.gradients`.
+
+    The correct pass (``bug='none'``), one example per row, :math:`m` examples:
+
+    .. math:: E^{[l]} = (E^{[l+1]} W^{[l+1]}) \odot g'(Z^{[l]}), \qquad
+              \frac{\partial C}{\partial W^{[l]}} = \frac1m E^{[l]\top} A^{[l-1]}, \qquad
+              \frac{\partial C}{\partial b^{[l]}} = \frac1m \sum_x e^{[l]}_x
+
+    with :math:`E^{[L]}` from :func:`course_pkg.network.backward` (BP1). Each bug changes one thing
+    (see :data:`BUGS`); a transposed ``dW`` or a ``db`` on the wrong axis may come back with the
+    wrong shape, as it would from a learner's code.
+
+    Parameters
+    ----------
+    bug : str
+        A key of :data:`BUGS`.
+
+    Returns
+    -------
+    callable
+        ``grad_fn(weights, biases, X, Y, hidden='relu', output='sigmoid',
+        loss='half_squared_error') -> (cost, dweights, dbiases)``.
+
+    Examples
+    --------
+    >>> weights, biases = network.init_network([2, 3, 1], seed=0)
+    >>> X, Y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[1.0], [0.0]])
+    >>> _, dW, db = planted_gradients("none")(weights, biases, X, Y)
+    >>> _, dW_ref, db_ref = network.gradients(weights, biases, X, Y)
+    >>> all(np.allclose(a, b) for a, b in zip(dW + db, dW_ref + db_ref))
+    True
+    >>> _, dW, _ = planted_gradients("missing_1_over_m")(weights, biases, X, Y)
+    >>> bool(np.allclose(dW[0], 2 * dW_ref[0]))
+    True
+    """
+    if bug not in BUGS:
+        raise ValueError(f"bug must be one of {', '.join(map(repr, BUGS))}; got {bug!r}")
+
+    def grad_fn(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half_squared_error"):
+        cost = network.network_cost(weights, biases, X, Y, hidden, output, loss)
+        cache = network.forward(weights, biases, X, hidden, output)
+        E = network.backward(weights, biases, X, Y, hidden, output, loss)[-1]  # BP1, (m, n_L)
+        if bug == "wrong_sign":
+            E = -E
+        g_prime = _ACTIVATIONS[hidden][1]
+        Ws = [np.asarray(W, dtype=float) for W in weights]
+        m = E.shape[0]
+        L = len(Ws)
+        dWs, dbs = [None] * L, [None] * L
+        for l in range(L - 1, -1, -1):
+            A_prev = cache.As[l]  # (m, n_{l-1})
+            scale = 1.0 if bug == "missing_1_over_m" else 1.0 / m
+            if bug == "transposed_dW":
+                dWs[l] = A_prev.T @ E * scale  # (n_{l-1}, n_l): the transpose of W's shape
+            else:
+                dWs[l] = E.T @ A_prev * scale  # BP4 (n_l, n_{l-1})
+            if bug == "db_wrong_axis":
+                dbs[l] = E.mean(axis=1)  # (m,): one number per example
+            else:
+                dbs[l] = E.sum(axis=0) * scale  # BP3 (n_l,)
+            if l > 0:
+                E = E @ Ws[l]  # BP2 (m, n_{l-1})
+                if bug != "missing_g_prime":
+                    E = E * g_prime(cache.Zs[l - 1])
+        return cost, dWs, dbs
+
+    grad_fn.__name__ = f"gradients_with_{bug}" if bug != "none" else "gradients"
+    grad_fn.__doc__ = f"network.gradients with a planted bug: {BUGS[bug]}."
+    return grad_fn
+
+
+def _params(weights, biases):
+    Ws = [np.array(W, dtype=float) for W in weights]
+    bs = [np.array(b, dtype=float) for b in biases]
+    return Ws, bs
+
+
+def _names(L):
+    return [f"weights[{l}]" for l in range(L)] + [f"biases[{l}]" for l in range(L)]
+
+
+def numeric_gradients(weights, biases, X, Y, hidden="relu", output="sigmoid",
+                      loss="half_squared_error", eps=EPS):
+    r"""Every parameter's gradient by the five-point central difference, and where it crosses a kink.
+
+    .. math:: \frac{\partial C}{\partial \theta_i} \approx
+              \frac{-C(\theta + 2h e_i) + 8 C(\theta + h e_i) - 8 C(\theta - h e_i)
+              + C(\theta - 2h e_i)}{12 h}
+
+    An entry *crosses a kink* when some point of its stencil switches a hidden ReLU on or off
+    (with ``hidden='relu'``): its estimate then mixes two slopes and says nothing about a bug.
+
+    Parameters
+    ----------
+    weights, biases, X, Y, hidden, output, loss
+        As in :func:`course_pkg.network.gradients`.
+    eps : float, default EPS
+        The step :math:`h`.
+
+    Returns
+    -------
+    numeric : dict of str -> ndarray
+        ``'weights[l]'`` and ``'biases[l]'`` -> the estimate, with that parameter's shape.
+    kinks : dict of str -> ndarray of bool
+        The same keys: True where the stencil crosses a kink.
+
+    Examples
+    --------
+    >>> weights, biases = network.init_network([2, 2, 1], seed=0, hidden="tanh")
+    >>> X, Y = np.array([[0.5, -1.0]]), np.array([[1.0]])
+    >>> numeric, kinks = numeric_gradients(weights, biases, X, Y, hidden="tanh")
+    >>> _, dW, db = network.gradients(weights, biases, X, Y, hidden="tanh")
+    >>> bool(np.allclose(numeric["weights[0]"], dW[0], atol=1e-10)), bool(kinks["biases[1]"].any())
+    (True, False)
+    """
+    Ws, bs = _params(weights, biases)
+    base = network.forward(Ws, bs, X, hidden, output)
+    watch = hidden == "relu" and len(Ws) > 1
+
+    def pattern(Ws_, bs_):
+        return [Z > 0 for Z in network.forward(Ws_, bs_, X, hidden, output).Zs[:-1]]
+
+    base_pattern = [Z > 0 for Z in base.Zs[:-1]]
+    numeric, kinks = {}, {}
+    for kind, group in (("weights", Ws), ("biases", bs)):
+        for l, P in enumerate(group):
+            estimate = np.zeros(P.shape)
+            crossed = np.zeros(P.shape, dtype=bool)
+            flat = P.reshape(-1)  # a view: writing into it moves the network
+            for i in range(P.size):
+                original = flat[i]
+                total = 0.0
+                for offset, weight in _STENCIL:
+                    flat[i] = original + offset * eps
+                    total += weight * network.network_cost(Ws, bs, X, Y, hidden, output, loss)
+                    if watch and not crossed.flat[i]:
+                        now = pattern(Ws, bs)
+                        crossed.flat[i] = any(not np.array_equal(p, q) for p, q in zip(now, base_pattern))
+                flat[i] = original
+                estimate.flat[i] = total / (12.0 * eps)
+            numeric[f"{kind}[{l}]"] = estimate
+            kinks[f"{kind}[{l}]"] = crossed
+    return numeric, kinks
+
+
+def relative_errors(analytic, numeric, floor):
+    r"""Entry-wise :math:`|a - n| / \max(|a|, |n|, \text{floor})`, 0 where they agree exactly.
+
+    Examples
+    --------
+    >>> relative_errors(np.array([1.0, 0.0, 2.0]), np.array([1.0, 0.0, -2.0]), 1e-8)
+    array([0., 0., 2.])
+    """
+    diff = np.abs(analytic - numeric)
+    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    return np.divide(diff, scale, out=np.zeros(diff.shape), where=diff > 0)
+
+
+@dataclass(frozen=True)
+class GradientMap:
+    """What :func:`gradient_map` found.
+
+    Attributes
+    ----------
+    errors : dict of str -> ndarray or None
+        ``'weights[l]'``/``'biases[l]'`` -> relative error of every entry (NaN where the stencil
+        crosses a kink); None for a gradient whose shape is not the parameter's.
+    shapes : dict of str -> (tuple, tuple)
+        Parameter name -> (shape returned, shape expected).
+    worst : tuple or None
+        ``(name, index, analytic, numeric, relative_error)`` of the worst compared entry.
+    kinks : int
+        Entries skipped because their stencil crosses a ReLU kink.
+    """
+
+    errors: dict
+    shapes: dict
+    worst: object
+    kinks: int
+    cost: float = 0.0
+    notes: tuple = field(default=())
+
+    @property
+    def shape_errors(self):
+        """Names whose gradient came back with the wrong shape, in parameter order."""
+        return [n for n, e in self.errors.items() if e is None]
+
+    @property
+    def passed(self):
+        """No shape error and every compared entry at most :data:`GOOD`."""
+        return not self.shape_errors and (self.worst is None or self.worst[4] <= GOOD)
+
+    def summary(self):
+        """One or two sentences: all clear, the shape that is off, or the worst entry and its size.
+
+        Examples
+        --------
+        >>> weights, biases = network.init_network([2, 2, 1], seed=0, hidden="tanh")
+        >>> X, Y = np.array([[0.5, -1.0], [1.0, 0.5]]), np.array([[1.0], [0.0]])
+        >>> gm = gradient_map(planted_gradients("none"), weights, biases, X, Y, hidden="tanh")
+        >>> gm.summary().startswith("All clear")
+        True
+        """
+        lines = []
+        for name in self.shape_errors:
+            got, want = self.shapes[name]
+            lines.append(
+                f"d{parameter_label(name)} has shape {got}, but {parameter_label(name)} is {want}: "
+                "a gradient has its parameter's shape, so this one fails before any number is compared."
+            )
+        if self.worst is not None:
+            name, index, a, n, r = self.worst
+            where = f"d{parameter_label(name)}[{', '.join(map(str, index))}] ({name}[{', '.join(map(str, index))}])"
+            if r <= GOOD:
+                verdict = "good: agreement to rounding"
+            elif r < WRONG:
+                verdict = "suspicious: too large for rounding, too small for most bugs"
+            else:
+                verdict = "wrong: that is a bug"
+            head = "All clear." if self.passed else "Worst entry:"
+            lines.append(f"{head} {'Largest' if self.passed else ''} relative error {r:.2e} at {where}"
+                         f" (backprop {a:.6g}, finite differences {n:.6g}): {verdict}.".replace("  ", " "))
+        if self.kinks:
+            lines.append(f"{self.kinks} entr{'y' if self.kinks == 1 else 'ies'} skipped: the finite "
+                         "difference steps across a ReLU kink there.")
+        return " ".join(lines)
+
+
+def gradient_map(grad_fn, weights, biases, X, Y, hidden="relu", output="sigmoid",
+                 loss="half_squared_error", numeric=None):
+    """Relative error of every entry of every parameter, ``grad_fn`` against finite differences.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        Like :func:`course_pkg.network.gradients`, e.g. :func:`planted_gradients` ``(bug)``.
+    weights, biases, X, Y, hidden, output, loss
+        The network and batch.
+    numeric : (dict, dict), optional
+        What :func:`numeric_gradients` returns for these arguments, to reuse (it does not depend
+        on ``grad_fn``).
+
+    Returns
+    -------
+    GradientMap
+
+    Examples
+    --------
+    >>> weights, biases = network.init_network([2, 3, 1], seed=0, hidden="tanh")
+    >>> X, Y = np.array([[0.5, -1.0], [1.0, 0.5]]), np.array([[1.0], [0.0]])
+    >>> gm = gradient_map(planted_gradients("missing_1_over_m"), weights, biases, X, Y, hidden="tanh")
+    >>> gm.passed, round(gm.worst[4], 6)
+    (False, 0.5)
+    """
+    Ws, bs = _params(weights, biases)
+    if numeric is None:
+        numeric = numeric_gradients(Ws, bs, X, Y, hidden, output, loss)
+    estimate, kinks = numeric
+    cost, dWs, dbs = grad_fn([W.copy() for W in Ws], [b.copy() for b in bs], np.array(X, dtype=float),
+                             np.array(Y, dtype=float), hidden=hidden, output=output, loss=loss)
+    floor = FLOOR * max(1.0, abs(float(cost)))
+    errors, shapes, worst, skipped = {}, {}, None, 0
+    analytic = dict(zip(_names(len(Ws)), list(dWs) + list(dbs)))
+    params = dict(zip(_names(len(Ws)), Ws + bs))
+    for name, P in params.items():
+        got = np.asarray(analytic[name], dtype=float)
+        shapes[name] = (got.shape, P.shape)
+        if got.shape != P.shape:
+            errors[name] = None
+            continue
+        r = relative_errors(got, estimate[name], floor)
+        r[kinks[name]] = np.nan
+        skipped += int(kinks[name].sum())
+        errors[name] = r
+        if np.isfinite(r).any():
+            i = int(np.nanargmax(r))
+            index = tuple(int(k) for k in np.unravel_index(i, r.shape))
+            if worst is None or r[index] > worst[4]:
+                worst = (name, index, float(got[index]), float(estimate[name][index]), float(r[index]))
+    return GradientMap(errors=errors, shapes=shapes, worst=worst, kinks=skipped, cost=float(cost))
+
+
+def default_problem(m=4, hidden="relu", seed=5, sizes=DEFAULT_SIZES):
+    """The widget's network and a batch of ``m`` examples, drawn from ``seed``.
+
+    Returns
+    -------
+    weights, biases, X, Y
+        X of shape (m, sizes[0]) standard normal, Y of shape (m, sizes[-1]) uniform in [0, 1];
+        the biases are small random numbers (not zeros), so that db is not trivially symmetric.
+
+    Examples
+    --------
+    >>> weights, biases, X, Y = default_problem(m=3)
+    >>> [W.shape for W in weights], X.shape, Y.shape
+    ([(4, 3), (4, 4), (2, 4)], (3, 3), (3, 2))
+    """
+    weights, biases = network.init_network(list(sizes), seed=seed, hidden=hidden)
+    generator = np.random.default_rng(seed + 1)
+    biases = [generator.normal(0.0, 0.3, b.shape) for b in biases]
+    X = generator.normal(0.0, 1.0, (50, sizes[0]))[:m]
+    Y = generator.uniform(0.0, 1.0, (50, sizes[-1]))[:m]
+    return weights, biases, X, Y
