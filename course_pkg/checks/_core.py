@@ -51,6 +51,22 @@ ATOL = 1e-9
 RATIO_TOL = 1e-6
 
 
+def module_functions(module_names):
+    """Every plain function (no closure) defined in the modules ``module_names``, for :class:`forbid_reference`.
+
+    >>> any(f.__name__ == "numerical_gradient" for f in module_functions(("course_pkg.gradcheck",)))
+    True
+    """
+    functions = []
+    for name in module_names:
+        module = _import_module(name)
+        functions += [
+            obj for obj in vars(module).values()
+            if isinstance(obj, _FunctionType) and obj.__module__ == module.__name__ and not obj.__closure__
+        ]
+    return tuple(functions)
+
+
 def passed(message):
     """Print the one short line a checker prints on success.
 
