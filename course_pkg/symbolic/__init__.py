@@ -29,7 +29,9 @@ Examples
 'missing_factor'
 """
 
+from .chain import chain_links
 from .equivalence import check_derivation, equivalent
+from .leaks import leaks
 from .parsing import ALLOWED_FUNCTIONS, AnswerFormatError, parse_answer, relu, sigmoid
 from .verdict import KINDS, Verdict, to_latex, to_text
 from .worker import TIME_LIMIT
@@ -47,4 +49,6 @@ __all__ = [
     "KINDS",
     "ALLOWED_FUNCTIONS",
     "TIME_LIMIT",
+    "chain_links",
+    "leaks",
 ]

@@ -329,6 +329,121 @@ def _name_derivative(factor):
     return ""
 
 
+def _sign_hint(expected):
+    """Where to look for a lost minus sign; the exponential's sign only when there is one."""
+    has_negative_exp = any(
+        isinstance(node, sympy.exp) and node.args[0].could_extract_minus_sign()
+        for node in sympy.preorder_traversal(expected)
+    ) or any(
+        isinstance(node, sigmoid) for node in sympy.preorder_traversal(expected)
+    )
+    if has_negative_exp:
+        return "Look for a lost minus sign (the derivative of e^(−z) is −e^(−z))."
+    return "Check the sign of each local derivative, and the order of a difference such as (ŷ − y)."
+
+
+#: Most named links whose product is reported as missing (or surplus) at once.
+MAX_LINKS_NAMED = 3
+
+
+def _named_links(links, points, targets, bases):
+    """The named links whose product F makes ``target = base * F`` at every point: (F, names) or None."""
+    if sum(1 for b in bases if abs(b) > ABS_TINY) < MIN_SUPPORT:
+        return None
+    if sum(1 for t in targets if abs(t) > ABS_TINY) < MIN_SUPPORT:
+        return None
+    table = []
+    for name, expr in links:
+        row = []
+        for point in points:
+            try:
+                value, _ = evaluate(expr, point)
+            except BadPoint:
+                row = None
+                break
+            row.append(value)
+        if row is not None:
+            table.append((name, expr, row))
+    for size in range(1, min(MAX_LINKS_NAMED, len(table)) + 1):
+        for subset in combinations(table, size):
+            ok = True
+            for k, (target, base) in enumerate(zip(targets, bases)):
+                product = base
+                for _, _, row in subset:
+                    product *= row[k]
+                if not _close(target, product):
+                    ok = False
+                    break
+            if ok:
+                return sympy.Mul(*(expr for _, expr, _ in subset)), [name for name, _, _ in subset]
+    return None
+
+
+def _join_words(names):
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _links_message(names, missing):
+    """A missing (or surplus) factor named by the links of the chain, in words."""
+    if missing:
+        if len(names) == 1:
+            return f"A factor is missing: {names[0]}. In the chain rule every link contributes a factor."
+        return f"{len(names)} factors are missing: {_join_words(names)}. In the chain rule every link contributes a factor."
+    if len(names) == 1:
+        return f"One factor too many: {names[0]}, which this derivative does not contain."
+    return f"{len(names)} factors too many: {_join_words(names)}, which this derivative does not contain."
+
+
+def _missing_in_words(missing, answer):
+    """A missing factor said in words (its kind and its variables), never printed whole."""
+    names = ", ".join(sorted(s.name for s in missing.free_symbols if isinstance(s, sympy.Symbol)))
+    if answer.is_number:
+        return (
+            f"Your answer is a constant, but this derivative depends on {names}: every link of the "
+            "chain contributes a factor; work each one out and multiply them."
+        )
+    sigma = _name_derivative(missing)
+    if sigma:
+        return "A factor is missing. " + sigma + "In the chain rule every link contributes a factor; did one get lost?"
+    if missing.is_Symbol:
+        return f"A factor {missing.name} is missing. In the chain rule every link contributes a factor; did one get lost?"
+    return (
+        f"A factor that depends on {names} is missing: your answer is right up to that factor. In the "
+        "chain rule every link contributes a factor; which one did you leave out?"
+    )
+
+
+#: Messages in words only, used in place of a message that would give the expected answer away.
+SAFE_MESSAGES = {
+    "missing_factor": (
+        "A factor is missing: your answer is right up to a factor that is not a constant. In the "
+        "chain rule every link contributes a factor; which one did you leave out?"
+    ),
+    "extra_factor": "One factor too many: your answer is the expected one times a factor that is not a constant.",
+    "format": "Could not read your answer; check the brackets, the `*` between factors and the names.",
+}
+_SAFE_DEFAULT = "Not equivalent: your answer and the expected one differ."
+
+
+def _guard(verdict, expected, typed):
+    """Return ``verdict``, with its message replaced by words if it gives ``expected`` away."""
+    from .leaks import leaks
+
+    if verdict.ok:
+        return verdict
+    try:
+        leaked = leaks(verdict.message, expected, typed=typed)
+    except (AnswerFormatError, ArithmeticError, ValueError, TypeError, RecursionError):
+        leaked = "?"  # a message the rule cannot judge is not shown
+    if leaked is None:
+        return verdict
+    fields = {k: getattr(verdict, k) for k in verdict.__dataclass_fields__}
+    fields["message"] = SAFE_MESSAGES.get(verdict.kind, _SAFE_DEFAULT)
+    return Verdict(**fields)
+
+
 def _heaviside_switches(factor):
     """For a factor made only of Heaviside functions, their arguments; else None."""
     if not factor.has(sympy.Heaviside):
@@ -412,7 +527,7 @@ def _digits_that_differ(a, b):
     return left, right
 
 
-def _diagnose(answer, expected, points, rows, sampler):
+def _diagnose(answer, expected, points, rows, sampler, links=None):
     """Return a Verdict for an answer that disagrees with the expected one.
 
     Every diagnosis is an identity checked at *every* point (``answer = c * expected``,
@@ -458,10 +573,7 @@ def _diagnose(answer, expected, points, rows, sampler):
                     ok=False,
                     kind="sign",
                     factor=factor,
-                    message=(
-                        "The sign is flipped: your answer is exactly minus the expected one. "
-                        "Look for a lost minus sign (the derivative of e^(−z) is −e^(−z))."
-                    ),
+                    message="The sign is flipped: your answer is exactly minus the expected one. " + _sign_hint(expected),
                     **base,
                 )
             if factor.is_negative:
@@ -493,16 +605,21 @@ def _diagnose(answer, expected, points, rows, sampler):
                 **base,
             )
         symbols = sorted(expected.free_symbols, key=lambda s: s.name)
+        if links:
+            named = _named_links(links, points, e_vals, a_vals)
+            if named is not None:
+                factor, names = named
+                return Verdict(ok=False, kind="missing_factor", factor=factor, message=_links_message(names, missing=True), **base)
+            named = _named_links(links, points, a_vals, e_vals)
+            if named is not None:
+                factor, names = named
+                return Verdict(ok=False, kind="extra_factor", factor=factor, message=_links_message(names, missing=False), **base)
         missing = _matching_factor(_factor_candidates(expected, symbols), points, e_vals, a_vals)
         if missing is not None:
             if _heaviside_switches(missing) is not None:
                 message = _relu_factor_message(missing, missing=True)
             else:
-                message = (
-                    f"A factor is missing: your answer times {to_text(missing)} would be right. "
-                    + _name_derivative(missing)
-                    + "In the chain rule every link contributes a factor; did one get lost?"
-                )
+                message = _missing_in_words(missing, answer)
             return Verdict(ok=False, kind="missing_factor", factor=missing, message=message, **base)
         surplus = _matching_factor(_factor_candidates(answer, symbols), points, a_vals, e_vals)
         if surplus is not None:
@@ -541,13 +658,13 @@ def _diagnose(answer, expected, points, rows, sampler):
     )
 
 
-def _compare(answer, expected, mapping):
+def _compare(answer, expected, mapping, links=None):
     """Compare two prepared expressions; return a Verdict (runs inside the worker)."""
     with mpmath.workdps(DPS):
-        return _compare_at_precision(answer, expected, mapping)
+        return _compare_at_precision(answer, expected, mapping, links)
 
 
-def _compare_at_precision(answer, expected, mapping):
+def _compare_at_precision(answer, expected, mapping, links=None):
     base = dict(parsed=answer, expected=expected)
     if answer.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         return Verdict(ok=False, kind="undefined", message="Your answer is undefined (it contains a division by zero or an infinity).", **base)
@@ -582,7 +699,7 @@ def _compare_at_precision(answer, expected, mapping):
     if all(_close(a, e) for a, e in rows):
         return Verdict(ok=True, kind="equivalent", message="Correct: your answer is equivalent to the expected one.", **base)
     _enrich([concrete_answer, concrete_expected], sampler, points, rows)
-    return _relabel(_diagnose(concrete_answer, concrete_expected, points, rows, sampler), answer, expected)
+    return _relabel(_diagnose(concrete_answer, concrete_expected, points, rows, sampler, links), answer, expected)
 
 
 def _exact_difference(answer, expected, difference):
@@ -620,16 +737,36 @@ def _relabel(verdict, answer, expected):
     return Verdict(**fields)
 
 
-def _equivalent_impl(answer, expected, variables):
+def _prepare_links(links, mapping):
+    """The named links as (name, expression) pairs in the question's symbols."""
+    if links is None:
+        return None
+    if isinstance(links, dict):
+        links = list(links.items())
+    prepared = []
+    for item in links:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+            raise TypeError(f"links must be (name, expression) pairs, got {item!r}")
+        name, expr = item
+        try:
+            prepared.append((name, _as_expr(expr, mapping, "links", allow_unknown=True)))
+        except AnswerFormatError as err:
+            raise ValueError(f"links: the link {name!r} could not be read: {err}") from None
+    return prepared
+
+
+def _equivalent_impl(answer, expected, variables, links=None):
     """Everything :func:`equivalent` does, run inside the worker process."""
     expected_expr, mapping = _prepare_expected(expected, variables)
     text = answer if isinstance(answer, str) else None
+    prepared_links = _prepare_links(links, mapping)
     try:
         answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None)
     except AnswerFormatError as err:
-        return Verdict(ok=False, kind="format", message=f"Could not read your answer: {err}.", answer_text=text, expected=expected_expr)
+        verdict = Verdict(ok=False, kind="format", message=f"Could not read your answer: {err}.", answer_text=text, expected=expected_expr)
+        return _guard(verdict, expected_expr, text)
     try:
-        verdict = _compare(answer_expr, expected_expr, mapping)
+        verdict = _compare(answer_expr, expected_expr, mapping, prepared_links)
     except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError, RecursionError) as err:
         verdict = Verdict(
             ok=False,
@@ -642,7 +779,7 @@ def _equivalent_impl(answer, expected, variables):
         fields = {k: getattr(verdict, k) for k in verdict.__dataclass_fields__}
         fields["answer_text"] = text
         verdict = Verdict(**fields)
-    return verdict
+    return _guard(verdict, expected_expr, text if text is not None else [])
 
 
 def _check_types(answer, expected):
@@ -651,7 +788,7 @@ def _check_types(answer, expected):
             raise TypeError(f"{name} must be a string or a SymPy expression, got {type(value).__name__}")
 
 
-def equivalent(answer, expected, variables=None, *, timeout=None):
+def equivalent(answer, expected, variables=None, *, timeout=None, links=None):
     r"""Check a learner's answer against the expected expression, with feedback on the mistake.
 
     Parameters
@@ -667,6 +804,11 @@ def equivalent(answer, expected, variables=None, *, timeout=None):
     timeout : float, optional
         Seconds before the check is abandoned; default :data:`~.worker.TIME_LIMIT` (2 s). Raise
         it only for the course's own heavy checks, never for learners' answers.
+    links : sequence of (str, str or sympy.Expr), or dict, optional
+        The links of the chain whose product is the expected answer, each with its name in
+        words (``("the inner derivative of sin's argument", "2*x")``; see :func:`chain_links`).
+        A missing or surplus factor that is a product of up to :data:`MAX_LINKS_NAMED` links
+        is reported by those names, so the message says which link, never what it is.
 
     Returns
     -------
@@ -695,7 +837,7 @@ def equivalent(answer, expected, variables=None, *, timeout=None):
     _check_types(answer, expected)
     limit = worker.TIME_LIMIT if timeout is None else timeout
     try:
-        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables), timeout=limit)
+        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables, links), timeout=limit)
     except (worker.WorkerTimeout, worker.WorkerError):
         return Verdict(
             ok=False,

@@ -185,3 +185,114 @@ def _scalar_network_case():
 EQUIVALENT.append(_scalar_network_case())
 
 CASES = EQUIVALENT + WRONG + HOSTILE
+
+
+# ------------------------------------------------------------------------------------------------
+# The typed exercises of notebooks 01-03, for the leak rule: each expected answer is held as a
+# builder (computed from the question when it is called), never as a module-level string.
+
+Exercise = namedtuple("Exercise", "name question wrt variables build_expected links")
+
+
+def _diff_builder(question, wrt, variables):
+    def build():
+        from course_pkg.symbolic import parse_answer
+
+        expr = parse_answer(question, variables=list(variables))
+        return sympy.diff(expr, sympy.Symbol(wrt))
+
+    return build
+
+
+def _chain(question, wrt, variables):
+    def build():
+        from course_pkg.symbolic import chain_links
+
+        return chain_links(question, wrt, variables=list(variables))
+
+    return build
+
+
+def _db1_links():
+    from course_pkg.symbolic import parse_answer
+
+    names = list(DC_DB1_VARIABLES)
+    pieces = [
+        ("∂C/∂ŷ, the derivative of the cost", "2*(sigmoid(z3) - y)"),
+        ("σ′(z3), the output layer's activation derivative", "sigmoid(z3)*(1 - sigmoid(z3))"),
+        ("∂z3/∂a2", "theta3"),
+        ("g′(z2), the second ReLU's derivative", "Heaviside(z2)"),
+        ("∂z2/∂a1", "theta2"),
+        ("g′(z1), the first ReLU's derivative", "Heaviside(z1)"),
+    ]
+    return [(name, parse_answer(text, variables=names)) for name, text in pieces]
+
+
+def _db1_expected():
+    return sympy.Mul(*(expr for _, expr in _db1_links()))
+
+
+def _tanh_expected():
+    from course_pkg.symbolic import parse_answer
+
+    definition = parse_answer("(exp(z) - exp(-z))/(exp(z) + exp(-z))", variables=["z"])
+    return sympy.diff(definition, sympy.Symbol("z"))
+
+
+DC_DB1_VARIABLES = ("x", "y", "y_hat", "z1", "z2", "z3", "a1", "a2",
+                    "theta1", "theta2", "theta3", "b1", "b2", "b3")
+
+EXERCISES = [
+    Exercise("sin_square", "sin(x^2)", "x", ("x",), _diff_builder("sin(x^2)", "x", ("x",)), _chain("sin(x^2)", "x", ("x",))),
+    Exercise("softplus", "log(1 + exp(x))", "x", ("x",), _diff_builder("log(1 + exp(x))", "x", ("x",)),
+             _chain("log(1 + exp(x))", "x", ("x",))),
+    Exercise("neuron_cost", "(tanh(theta*x) - y)^2/2", "theta", ("theta", "x", "y"),
+             _diff_builder("(tanh(theta*x) - y)^2/2", "theta", ("theta", "x", "y")),
+             _chain("(tanh(theta*x) - y)^2/2", "theta", ("theta", "x", "y"))),
+    Exercise("tanh_derivation", "(exp(z) - exp(-z))/(exp(z) + exp(-z))", "z", ("z",), _tanh_expected, None),
+    Exercise("dC_db1", None, "b1", DC_DB1_VARIABLES, _db1_expected, _db1_links),
+]
+
+
+def wrong_answers(exercise):
+    """Wrong answers a learner could type for an exercise: constants, single links, each link
+    dropped, pairs of links dropped, a factor or a sign off, the question itself."""
+    from itertools import combinations as _combinations
+
+    from course_pkg.symbolic import to_text
+
+    expected = exercise.build_expected()
+    links = exercise.links() if exercise.links else [(str(f), f) for f in sympy.Mul.make_args(expected)]
+    factors = [expr for _, expr in links]
+    out = ["1", "0", "2", "-1"]
+    out += [to_text(f) for f in factors]
+    for k in (1, 2):
+        for dropped in _combinations(range(len(factors)), k):
+            kept = [f for i, f in enumerate(factors) if i not in dropped]
+            if kept:
+                out.append(to_text(sympy.Mul(*kept)))
+    out += [to_text(2 * expected), to_text(expected / 2), to_text(-expected), to_text(expected + 1)]
+    if exercise.question:
+        out.append(exercise.question)
+    symbols = sorted(expected.free_symbols, key=lambda s: s.name)
+    out += [to_text(expected.subs(symbols[0], 2 * symbols[0]))]
+    out += [to_text(sympy.Mul(*factors[:-1]) * factors[-1] ** 2)]
+    seen, unique = set(), []
+    for text in out:
+        if text not in seen and _differs(text, expected, exercise.variables):
+            seen.add(text)
+            unique.append(text)
+    return unique
+
+
+def _differs(text, expected, variables):
+    """Whether a generated answer really differs from the expected one (SymPy's evalf at 3 points)."""
+    from course_pkg.symbolic import parse_answer
+
+    answer = parse_answer(text, variables=list(variables))
+    symbols = sorted(expected.free_symbols | answer.free_symbols, key=lambda s: s.name)
+    for k, base in enumerate((0.37, 1.21, 2.03)):
+        point = {s: sympy.Float(base * (1 + i / 5) * (-1) ** (i + k), 30) for i, s in enumerate(symbols)}
+        if abs(sympy.N((answer - expected).xreplace(point), 30)) > 1e-15:
+            return True
+    return False
