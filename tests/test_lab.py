@@ -1,88 +1,85 @@
-"""The README's first command: the installed JupyterLab really serves the course.
+"""The README's first command: JupyterLab at the course root, notebook 01 open, no instructor's tools.
 
-Starts a real ``jupyter lab`` server (no browser) on the repository, as the README's lab command
-does, and asks it, over HTTP, for the page that command opens, the notebook's contents and the
-front-end extensions it ships (the widgets manager must be there, or no slider would render).
+Talks over HTTP to the real server of the ``lab`` fixture (tests/conftest.py), started exactly as
+the README's lab command, in this test environment, which has nbgrader installed: the project's
+Jupyter config (``.jupyter/``, named by the command's ``JUPYTER_CONFIG_PATH``) must keep nbgrader's
+server extensions and JupyterLab extension off, and the news popup away, even so.
 """
 
 import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import re
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/01-chain-rule/chain_rule.ipynb"
-#: Seconds the server may take to answer its first request.
-STARTUP_TIMEOUT = 120
+LEARNER = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*/*.ipynb"))
 #: How the extensions API names @jupyter-widgets/jupyterlab-manager.
 WIDGETS_EXTENSION = "jupyter-widgets-jupyterlab-manager"
+NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
+#: What nbgrader's server extensions log when they are loaded in a learner's server.
+NBGRADER_LOG = "The course directory root is not a subdirectory of the notebook server root"
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _page_config(page):
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+    assert match, "the page has no jupyter-config-data"
+    return json.loads(match.group(1))
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    token, port = secrets.token_hex(16), _free_port()
-    log = tmp_path_factory.mktemp("lab") / "server.log"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(log.parent / "runtime"))
-    with open(log, "w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI runs as root
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def get(path):
-        request = urllib.request.Request(base + path, headers={"Authorization": f"token {token}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            get("/api/status")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"jupyter lab did not start:\n{log.read_text()[-1500:]}")
-            time.sleep(0.5)
-    yield get
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+def test_the_server_runs_the_readme_command(lab):
+    """The fixture runs the README's `jupyter lab` with the project's config, opening notebook 01."""
+    assert lab.env.get("JUPYTER_CONFIG_PATH") == str(ROOT / ".jupyter")
+    assert lab.argv[1:3] == ["lab", NOTEBOOK]
 
 
-def test_lab_serves_the_page_the_readme_opens(lab):
-    status, page = lab(f"/lab/tree/{NOTEBOOK}")
+def test_the_server_root_is_the_course_root(lab):
+    status, body = lab.get("/api/contents")
+    names = {item["name"] for item in json.loads(body)["content"]}
+    assert status == 200 and {"notebooks", "README.md"} <= names, sorted(names)
+    assert "Serving notebooks from local directory: " + str(ROOT) in lab.log()
+
+
+def test_notebook_01_is_the_page_that_opens(lab):
+    """The server's "open this" file (what a browser would be sent to) is notebook 01 in the lab UI."""
+    runtime = lab.log_path.parent / "runtime"  # the fixture's JUPYTER_RUNTIME_DIR
+    opened = sorted(runtime.glob("jpserver-file-to-run-*-open.html"))
+    assert opened, f"no file-to-run page in {runtime}: the command does not open a notebook"
+    assert f"/lab/tree/{NOTEBOOK}" in opened[0].read_text()
+    status, page = lab.get(f"/lab/tree/{NOTEBOOK}")
     assert status == 200 and "JupyterLab" in page
 
 
-def test_lab_reads_notebook_01_as_a_notebook(lab):
-    status, body = lab(f"/api/contents/{NOTEBOOK}")
-    model = json.loads(body)
-    assert status == 200 and model["type"] == "notebook"
-    assert model["content"]["cells"], "notebook 01 came back empty"
+def test_every_learner_notebook_is_reachable(lab):
+    """The file browser (contents API) lists every notebook of notebooks/ as a notebook."""
+    assert LEARNER
+    for path in LEARNER:
+        folder = path.rsplit("/", 1)[0]
+        status, body = lab.get(f"/api/contents/{folder}")
+        assert status == 200 and path in {item["path"] for item in json.loads(body)["content"]}, path
+        status, body = lab.get(f"/api/contents/{path}")
+        model = json.loads(body)
+        assert status == 200 and model["type"] == "notebook" and model["content"]["cells"], path
+
+
+def test_no_nbgrader_server_extension_runs(lab):
+    assert NBGRADER_LOG not in lab.log()
+    assert "nbgrader" not in lab.log().lower()
+    for path in ("/formgrader", "/assignments", "/validate_assignment", "/courses"):
+        assert lab.get(path)[0] == 404, f"{path} is served: nbgrader's server extension is on"
+
+
+def test_nbgrader_lab_extension_is_disabled_and_news_are_off(lab):
+    status, page = lab.get(f"/lab/tree/{NOTEBOOK}")
+    config = _page_config(page)
+    assert NBGRADER_LAB_EXTENSION in config["disabledExtensions"], config["disabledExtensions"]
+    assert config["news"] == {"disabled": True}
+    status, body = lab.get("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    defaults = {name: spec.get("default") for name, spec in json.loads(body)["schema"]["properties"].items()}
+    assert status == 200 and defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
 
 
 def test_lab_ships_the_widgets_front_end(lab):
     """Without the widgets manager extension, the course's sliders would not render."""
-    status, body = lab("/lab/api/extensions")
+    status, body = lab.get("/lab/api/extensions")
     names = {ext["name"] for ext in json.loads(body)}
     assert status == 200 and WIDGETS_EXTENSION in names, sorted(names)
