@@ -1,0 +1,234 @@
+"""Benchmark: slider → redraw latency of every course widget (median over many moves).
+
+Each widget is built with the arguments its notebook uses, then its slider is moved ``--moves``
+times across its range (a triangle sweep, one slider step or more per move, every move a new
+value). Two latencies are measured per widget:
+
+* **in process**: setting the slider's ``value`` traitlet, exactly what ipywidgets does when a
+  front-end update arrives; the observers run the widget's update, caption and render, the
+  frame is blitted and PNG-encoded and the ``Image`` widget's new state is serialised for the comm;
+* **through a kernel** (skipped with ``--no-kernel``): a real ipykernel started with
+  jupyter_client, driven the way JupyterLab drives it. The script sends the slider's
+  ``comm_msg`` ``{"method": "update", "state": {"value": v}}`` on the shell channel and stops the
+  clock when the ``Image``'s ``update`` message carrying the new PNG arrives on iopub.
+  That is the whole kernel side of a slider move, wire included; the browser then only swaps
+  the ``<img>``'s blob.
+
+``--compare`` also times two alternatives on the same figures and the same moves: a full Agg
+redraw of the figure updated in place (no blitting) encoded as a default-level PNG, and the kernel side
+of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redraw then
+``get_diff_image()`` (ipympl also waits for a round trip, its front end asking for each frame).
+
+Target: median < 50 ms per widget. Run from the repository root:
+
+    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--compare]
+"""
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+import time
+
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--moves", type=int, default=200, help="slider moves per widget (default 200)")
+PARSER.add_argument("--no-kernel", action="store_true", help="skip the real-kernel round trip")
+PARSER.add_argument("--compare", action="store_true",
+                    help="also time a full redraw and ipympl's per-frame work on the same figures")
+TARGET_MS = 50.0
+WARMUP = 5
+
+#: Builds the three widgets as notebooks 01-03 do; ``WIDGETS`` maps a name to (widget, slider).
+SETUP = """
+from course_pkg.activations import sigmoid
+from course_pkg.widgets.activations import ActivationExplorer
+from course_pkg.widgets.chain_rule import NudgeExplorer
+from course_pkg.widgets.scalar_network import PathExplorer
+
+x_in, y_target = 1.5, 0.2
+
+
+def cost(theta):
+    return (sigmoid(theta * x_in) - y_target) ** 2
+
+
+def cost_prime(theta):
+    a = sigmoid(theta * x_in)
+    return 2 * (a - y_target) * a * (1 - a) * x_in
+
+
+_nudge = NudgeExplorer(cost, cost_prime, theta=0.8, theta_range=(-4.0, 4.0), nudge=0.5,
+                       name="C", parameter="θ")
+_activation = ActivationExplorer("sigmoid", z=2.0)
+_path = PathExplorer(1.5, 1.0, (0.8, -1.1, 1.6), (0.1, 1.9, -0.4))
+WIDGETS = {
+    "NudgeExplorer (θ slider)": (_nudge, _nudge.theta_slider),
+    "ActivationExplorer (z slider)": (_activation, _activation.z_slider),
+    "PathExplorer (x slider)": (_path, _path.x_slider),
+}
+"""
+
+
+def sweep(slider, moves):
+    """``moves`` slider values, a triangle wave across the range, never twice the same in a row."""
+    lo, hi, step = float(slider.min), float(slider.max), float(slider.step)
+    n = max(2, int(round((hi - lo) / step)))
+    stride = max(1, n // 40)  # about 40 moves from one end to the other
+    values, k, direction = [], n // 2, 1
+    for _ in range(moves):
+        if not 0 <= k + direction * stride <= n:
+            direction = -direction
+        k += direction * stride
+        values.append(round(lo + k * step, 10))
+    return values
+
+
+def median_ms(samples):
+    return 1000.0 * statistics.median(samples)
+
+
+def in_process(widgets, moves):
+    results = {}
+    for name, (_, slider) in widgets.items():
+        values = sweep(slider, moves + WARMUP)
+        times = []
+        for v in values:
+            started = time.perf_counter()
+            slider.value = v
+            times.append(time.perf_counter() - started)
+        results[name] = median_ms(times[WARMUP:])
+    return results
+
+
+def alternatives(widgets, moves):
+    """Full redraw + default PNG, and ipympl's full redraw + get_diff_image, per move."""
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+
+    results = {}
+    for name, (widget, slider) in widgets.items():
+        fig = widget.figure
+        for artist in widget._dynamic:
+            artist.set_animated(False)  # a full redraw must draw everything
+        widget.drawing = False  # the slider then only updates the state; we draw by hand
+        values = sweep(slider, moves + WARMUP)
+        full, webagg = [], []
+        for v in values:
+            slider.value = v
+            started = time.perf_counter()
+            widget.render()
+            fig.canvas.draw()
+            rgba = np.asarray(fig.canvas.buffer_rgba())  # (height, width, 4)
+            Image.fromarray(rgba).save(io.BytesIO(), format="png")  # default zlib level
+            full.append(time.perf_counter() - started)
+        canvas = FigureCanvasWebAggCore(fig)
+        for v in values:
+            slider.value = v
+            started = time.perf_counter()
+            widget.render()
+            # FigureCanvasWebAggCore.draw without its manager: mark the PNG old, render with Agg;
+            # then what its manager's refresh_all sends for the frame
+            canvas._png_is_old = True
+            FigureCanvasAgg.draw(canvas)
+            canvas.get_diff_image()
+            webagg.append(time.perf_counter() - started)
+        results[name] = (median_ms(full[WARMUP:]), median_ms(webagg[WARMUP:]))
+    return results
+
+
+def through_kernel(moves):
+    """Drive a real kernel as JupyterLab does; time slider comm_msg → Image update on iopub."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        def execute(code):
+            msg_id = kc.execute(code)
+            reply = kc.get_shell_msg(timeout=120)
+            assert reply["content"]["status"] == "ok", reply["content"]
+            out = []
+            while True:
+                msg = kc.get_iopub_msg(timeout=120)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return "".join(out)
+
+        execute(SETUP)
+        ids = json.loads(execute(
+            "import json\n"
+            "print(json.dumps({name: [s.model_id, w.image.model_id, s.min, s.max, s.step]\n"
+            "                  for name, (w, s) in WIDGETS.items()}))"
+        ))
+        results = {}
+        for name, (slider_id, image_id, lo, hi, step) in ids.items():
+            class Slider:  # what sweep() reads
+                min, max = lo, hi
+            Slider.step = step
+            times = []
+            for v in sweep(Slider, moves + WARMUP):
+                msg = kc.session.msg("comm_msg", {
+                    "comm_id": slider_id,
+                    "data": {"method": "update", "state": {"value": v}, "buffer_paths": []},
+                })
+                started = time.perf_counter()
+                kc.shell_channel.send(msg)
+                arrived = None
+                while True:
+                    reply = kc.get_iopub_msg(timeout=60)
+                    if reply["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+                        continue
+                    content = reply["content"]
+                    if (reply["msg_type"] == "comm_msg" and content["comm_id"] == image_id
+                            and ["value"] in content["data"].get("buffer_paths", [])):
+                        arrived = time.perf_counter()
+                    if reply["msg_type"] == "status" and content["execution_state"] == "idle":
+                        break
+                assert arrived is not None, f"{name}: no new image for value {v}"
+                times.append(arrived - started)
+            results[name] = median_ms(times[WARMUP:])
+        return results
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def main(argv=None):
+    args = PARSER.parse_args(argv)
+    print("command: python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]))
+    print(f"median slider → redraw latency over {args.moves} moves per widget; target < {TARGET_MS:.0f} ms")
+    namespace = {}
+    exec(SETUP, namespace)
+    widgets = namespace["WIDGETS"]
+    local = in_process(widgets, args.moves)
+    kernel = {} if args.no_kernel else through_kernel(args.moves)
+    width = max(map(len, widgets))
+    header = f"{'widget':<{width}}  {'in process':>10}" + ("" if args.no_kernel else f"  {'via kernel':>10}")
+    print(header)
+    ok = True
+    for name in widgets:
+        row = f"{name:<{width}}  {local[name]:>7.1f} ms"
+        worst = local[name]
+        if not args.no_kernel:
+            row += f"  {kernel[name]:>7.1f} ms"
+            worst = max(worst, kernel[name])
+        ok &= worst < TARGET_MS
+        print(row + ("" if worst < TARGET_MS else "   over target"))
+    if args.compare:
+        print("\nalternatives on the same figures (in process, median):")
+        print(f"{'widget':<{width}}  {'full redraw + PNG':>17}  {'ipympl (webagg) frame':>21}")
+        for name, (full, webagg) in alternatives(widgets, args.moves).items():
+            print(f"{name:<{width}}  {full:>14.1f} ms  {webagg:>18.1f} ms")
+    print("all under target" if ok else "NOT all under target")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
