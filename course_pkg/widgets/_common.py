@@ -71,9 +71,34 @@ b'\x89PNG'
 
 A widget that advances on its own (a training playground's play/pause) uses :class:`Player`: a
 toggle button that calls a function every ``interval`` seconds from an asyncio task on the
-kernel's event loop, so the kernel keeps answering the other controls between steps. The
-alternative with no Python loop at all is an ``ipywidgets.Play`` among the controls: the
+kernel's event loop, so the kernel keeps answering the other controls between steps. The state
+that evolves (weights, a step count) lives in attributes; ``update`` derives the rest from it
+and from the controls; the button goes in the view, not among the controls::
+
+    class Playground(Widget):
+        def __init__(self, ...):
+            ...                                   # the network, the data
+            self.player = Player(self.advance, interval=0.05)
+            super().__init__()
+
+        def make_view(self):
+            row = ipw.HBox([self.player.button, *self.controls.values()])
+            return ipw.VBox([row, self.label, self.image])
+
+        def advance(self):                        # one tick: a training step, then one frame
+            self.train_one_step()
+            self.refresh()
+
+The alternative with no Python loop at all is an ``ipywidgets.Play`` among the controls: the
 browser then increments its ``value`` on a timer and every tick arrives as one ``update``.
+Either way one tick must stay well under its interval: time it the way
+``benchmarks/bench_widgets.py`` times a slider move.
+
+Why not ipympl (matplotlib's widget backend)? Its canvas re-renders the whole figure for every
+frame and waits for the browser to ask for each one; it needs its own JupyterLab extension; and
+its ``<canvas>`` shows nothing when a notebook is viewed without a kernel. Blitting into an
+``Image`` costs a fraction of its frame time (``bench_widgets.py --compare``) with core ipywidgets
+only.
 """
 
 import asyncio
@@ -121,7 +146,10 @@ class Widget:
         redrew the dynamic artists over the background).
 
     Subclasses set ``figsize`` (inches) and may set ``dpi``; they implement :meth:`make_controls`,
-    :meth:`update`, :meth:`caption`, :meth:`build` and :meth:`render`.
+    :meth:`update`, :meth:`caption`, :meth:`build` and :meth:`render`, and may override
+    :meth:`make_view`. The base's own names (``controls``, ``control_values``, ``label``,
+    ``image``, ``view``, ``figure``, ``drawing``, ``redraws``, ``full_redraws``, ``refresh``,
+    ``redraw``, ``invalidate``) are not for state.
     """
 
     figsize = (6.4, 3.6)
