@@ -21,10 +21,13 @@ The logic is pure functions, testable without a kernel:
 
 from dataclasses import dataclass, field
 
+import ipywidgets as ipw
 import numpy as np
+from matplotlib.colors import LogNorm
 
 from course_pkg import network
 from course_pkg.activations import _ACTIVATIONS
+from course_pkg.widgets._common import Widget
 
 __all__ = [
     "BUGS",
@@ -55,8 +58,10 @@ BUGS = {
 GOOD = 1e-7
 #: Relative errors at least this are "wrong": a bug, not rounding.
 WRONG = 1e-2
-#: Floor of the relative error's denominator, times max(1, |C|) (as in course_pkg.gradcheck).
-FLOOR = 1e-8
+#: Floor of the relative error's denominator, times max(1, |C|) (as in course_pkg.gradcheck):
+#: the five-point difference carries a rounding error of about 1e-12 * max(1, |C|), so an exact
+#: zero (a ReLU that is off) would otherwise show a relative error of 1.
+FLOOR = 1e-5
 #: Step of the five-point central difference.
 EPS = 1e-4
 #: The widget's network: 3 inputs, two hidden layers of 4, 2 outputs (W^[2] is square).
@@ -382,3 +387,145 @@ def default_problem(m=4, hidden="relu", seed=5, sizes=DEFAULT_SIZES):
     X = generator.normal(0.0, 1.0, (50, sizes[0]))[:m]
     Y = generator.uniform(0.0, 1.0, (50, sizes[-1]))[:m]
     return weights, biases, X, Y
+
+
+#: Batch sizes the widget offers.
+M_RANGE = (1, 8)
+#: Hidden activations the widget offers.
+HIDDEN_CHOICES = ("relu", "sigmoid")
+#: Colour scale of the heatmaps (relative errors, log scale).
+VMIN, VMAX = 1e-12, 1.0
+
+
+def _check_widget_args(bug, m, hidden):
+    if bug not in BUGS:
+        raise ValueError(f"bug must be one of {', '.join(map(repr, BUGS))}; got {bug!r}")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not M_RANGE[0] <= m <= M_RANGE[1]:
+        raise ValueError(f"m must be an integer from {M_RANGE[0]} to {M_RANGE[1]} (the batch size); got {m!r}")
+    if hidden not in HIDDEN_CHOICES:
+        raise ValueError(f"hidden must be one of {', '.join(map(repr, HIDDEN_CHOICES))}; got {hidden!r}")
+
+
+class GradCheckHeatmap(Widget):
+    r"""A gradient check as heatmaps: plant a bug, see every entry's relative error.
+
+    Parameters
+    ----------
+    bug : str, default 'none'
+        A key of :data:`BUGS`.
+    m : int, default 4
+        The batch size, within :data:`M_RANGE`.
+    hidden : {'relu', 'sigmoid'}, default 'relu'
+    draw : bool, default True
+        False computes the state and caption only.
+
+    Attributes
+    ----------
+    controls : dict
+        ``'bug'`` (Dropdown), ``'m'`` (IntSlider), ``'hidden'`` (Dropdown).
+    result : GradientMap
+        The comparison for the current controls.
+    worst : tuple or None
+        ``result.worst``: (name, index, analytic, numeric, relative error).
+
+    Examples
+    --------
+    >>> w = GradCheckHeatmap(draw=False)
+    >>> w.result.passed
+    True
+    >>> w.controls["bug"].value = "wrong_sign"
+    >>> w.result.passed, round(w.worst[4], 6)
+    (False, 2.0)
+    """
+
+    figsize = (9.6, 3.0)
+
+    def __init__(self, bug="none", m=4, hidden="relu", *, draw=True):
+        _check_widget_args(bug, m, hidden)
+        self._initial = (bug, int(m), hidden)
+        self._numeric = {}
+        super().__init__(draw=draw)
+
+    def make_controls(self):
+        bug, m, hidden = self._initial
+        return {
+            "bug": ipw.Dropdown(options=[(k, k) for k in BUGS], value=bug, description="bug"),
+            "m": ipw.IntSlider(value=m, min=M_RANGE[0], max=M_RANGE[1], description="batch m",
+                               continuous_update=False),
+            "hidden": ipw.Dropdown(options=list(HIDDEN_CHOICES), value=hidden, description="hidden"),
+        }
+
+    def update(self, bug, m, hidden):
+        self.bug, self.m, self.hidden = bug, int(m), hidden
+        self.problem = default_problem(m=self.m, hidden=hidden)
+        key = (self.m, hidden)
+        if key not in self._numeric:  # finite differences do not depend on the bug
+            self._numeric[key] = numeric_gradients(*self.problem, hidden=hidden)
+        self.result = gradient_map(planted_gradients(bug), *self.problem, hidden=hidden,
+                                   numeric=self._numeric[key])
+        self.worst = self.result.worst
+
+    def caption(self):
+        colour = "#1a7f37" if self.result.passed else "#b42318"
+        return (f"<b>{self.bug}</b>: {BUGS[self.bug]}<br>"
+                f"<span style='color: {colour}'>{self.result.summary()}</span>")
+
+    def build(self, fig):
+        weights, biases = self.problem[0], self.problem[1]
+        L = len(weights)
+        ratios = []
+        for W in weights:
+            ratios += [W.shape[1], 1, 0.6]
+        grid = fig.add_gridspec(1, 3 * L + 1, width_ratios=ratios + [0.5])
+        norm = LogNorm(vmin=VMIN, vmax=VMAX)
+        self._images, self._notes, self._marks, self._axes = {}, {}, {}, {}
+        dynamic = []
+        for l in range(L):
+            for offset, kind, P in ((0, "weights", weights[l]), (1, "biases", biases[l])):
+                name = f"{kind}[{l}]"
+                ax = fig.add_subplot(grid[0, 3 * l + offset])
+                shape2d = P.shape if P.ndim == 2 else (P.shape[0], 1)
+                image = ax.imshow(np.full(shape2d, np.nan), cmap="RdYlGn_r", norm=norm,
+                                  aspect="equal", interpolation="nearest")
+                image.cmap.set_bad("0.82")
+                ax.set_xticks(range(shape2d[1]))
+                ax.set_yticks(range(shape2d[0]))
+                ax.tick_params(labelsize=7, length=0)
+                ax.set_title(f"${parameter_label(name)[0]}^{{[{l + 1}]}}$  {P.shape}", fontsize=9)
+                note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center",
+                               fontsize=8, color="#b42318", rotation=90 if P.ndim == 1 else 0,
+                               bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#b42318"))
+                (mark,) = ax.plot([], [], marker="s", ms=11, mfc="none", mec="black", mew=1.8, ls="none")
+                self._images[name], self._notes[name], self._marks[name] = image, note, mark
+                self._axes[name] = ax
+                dynamic += [image, note, mark]
+            fig.add_subplot(grid[0, 3 * l + 2]).axis("off")
+        cax = fig.add_subplot(grid[0, -1])
+        bar = fig.colorbar(self._images["weights[0]"], cax=cax)
+        bar.set_ticks([1e-12, 1e-7, 1e-4, 1e-2, 1.0])
+        bar.ax.tick_params(labelsize=7)
+        for level in (GOOD, WRONG):
+            bar.ax.axhline(level, color="black", lw=1.2)
+        bar.set_label("relative error", fontsize=8)
+        return dynamic
+
+    def render(self):
+        for name, image in self._images.items():
+            errors = self.result.errors[name]
+            shape = image.get_array().shape
+            note, mark = self._notes[name], self._marks[name]
+            if errors is None:
+                got, want = self.result.shapes[name]
+                image.set_data(np.full(shape, np.nan))
+                note.set_text(f"shape\n{got}\n≠ {want}")
+                note.set_visible(True)
+            else:
+                shown = np.clip(errors.reshape(shape), VMIN, None)  # 0 shows as the floor colour
+                image.set_data(np.where(np.isnan(errors.reshape(shape)), np.nan, shown))
+                note.set_visible(False)
+            if self.worst is not None and self.worst[0] == name and not self.result.passed:
+                index = self.worst[1]
+                row, col = (index[0], index[1]) if len(index) == 2 else (index[0], 0)
+                mark.set_data([col], [row])
+            else:
+                mark.set_data([], [])
