@@ -1,7 +1,8 @@
 """Interactive widgets of the course, one module per notebook, and the helper that shows them.
 
 ``course_pkg.widgets.chain_rule`` (notebook 01), ``course_pkg.widgets.activations`` (02),
-``course_pkg.widgets.scalar_network`` (03). Every widget subclasses the one base
+``course_pkg.widgets.scalar_network`` (03), and one module per later notebook, each reachable as
+an attribute of this package (``widgets.layers``) and imported on first use. Every widget subclasses the one base
 :class:`course_pkg.widgets._common.Widget` (controls → state → draw; the figure is built once and
 each change redraws only what moved; see that module for the idiom and a complete example). Its
 state lives in plain attributes computed from the controls' values, so a test sets a slider's
@@ -19,8 +20,10 @@ and :func:`show` does nothing while nbgrader grades the notebook (it sets the en
 
 import importlib
 import os
+import pkgutil
 
-_SUBMODULES = ("chain_rule", "activations", "scalar_network")
+#: Every widget module of this package (found on disk, not imported until first used).
+_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
 __all__ = ["grading", "show", *_SUBMODULES]
 

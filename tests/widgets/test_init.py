@@ -48,3 +48,13 @@ def test_show_builds_and_displays_the_view(monkeypatch, capsys):
 def test_show_rejects_what_cannot_build():
     with pytest.raises(TypeError, match="build should be a callable"):
         widgets.show("NudgeExplorer")
+
+
+def test_every_widget_module_on_disk_is_reachable_as_an_attribute():
+    from pathlib import Path
+
+    on_disk = {p.stem for p in Path(widgets.__file__).parent.glob("*.py") if not p.stem.startswith("_")}
+    assert {"chain_rule", "activations", "scalar_network"} <= on_disk
+    assert set(widgets._SUBMODULES) == on_disk and on_disk <= set(dir(widgets))
+    for name in on_disk:
+        assert getattr(widgets, name).__name__ == f"course_pkg.widgets.{name}"
