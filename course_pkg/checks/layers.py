@@ -465,7 +465,8 @@ def _read_worst(got, errors):
     name, index, error = got
     if not isinstance(name, str) or name not in errors:
         return (f"the name {name!r} is not a parameter of this network; names are the code's, "
-                f"{', '.join(repr(n) for n in list(errors)[:2])}, …, with the layer index from 0.")
+                f"{', '.join(repr(n) for n in list(errors)[:2])}, …, with the layer index counted from 0 "
+                "(W^[1] is weights[0]).")
     if isinstance(index, np.ndarray):
         index = tuple(index.tolist())
     if isinstance(index, int) and not isinstance(index, bool):
@@ -475,7 +476,8 @@ def _read_worst(got, errors):
     index = tuple(index)
     shape = errors[name].shape
     if len(index) != len(shape) or not all(0 <= i < s for i, s in zip(index, shape)):
-        return f"the index {index} is not an entry of {name}, whose shape is {_shape_text(shape)}."
+        return (f"the index {index} is not an entry of {name}, whose shape is {_shape_text(shape)} (names "
+                "count the layer index from 0: W^[1] is weights[0]).")
     if isinstance(error, bool) or not isinstance(error, (int, float)) or not np.isfinite(error):
         return f"the error should be a finite float; it is {error!r}."
     return name, index, float(error)
@@ -814,7 +816,8 @@ def _unpack_network(result, case):
         if not isinstance(grads, (list, tuple)) or len(grads) != L:
             return (f"{label} should be a list of {L} arrays, one per layer; "
                     + _what(grads, "it is"))
-    return [("cost", cost)] + [(f"dweights[{l}]", dW[l]) for l in range(L)] + [(f"dbiases[{l}]", db[l]) for l in range(L)]
+    return ([("cost", cost)] + [(f"dweights[{l}] (dW^[{l + 1}])", dW[l]) for l in range(L)]
+            + [(f"dbiases[{l}] (db^[{l + 1}])", db[l]) for l in range(L)])
 
 
 def _network_shape_hint(label, got, want, case):
@@ -822,11 +825,10 @@ def _network_shape_hint(label, got, want, case):
     m = X.shape[0]
     if label == "cost":
         return _gradient_shape_hint(label, got, want, m, 0, 0, "", "", "", "", "")
-    l = int(label.split("[")[1].rstrip("]"))
+    l = int(label.split("[")[1].split("]")[0])
     n, n_prev = weights[l].shape
     layer = l + 1
-    prefix = f"(dW^[{layer}]) " if label.startswith("dweights") else f"(db^[{layer}]) "
-    return prefix + _gradient_shape_hint(
+    return _gradient_shape_hint(
         label, got, want, m, n_prev, n, f"W^[{layer}]", f"b^[{layer}]", f"(n_{layer}, n_{layer - 1})",
         f"(n_{layer},)", f"A^[{layer - 1}]")
 
