@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import ipywidgets as ipw
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colors import LogNorm
 
 from course_pkg import network
@@ -478,6 +479,7 @@ class GradCheckHeatmap(Widget):
             ratios += [W.shape[1], 1, 0.6]
         grid = fig.add_gridspec(1, 3 * L + 1, width_ratios=ratios + [0.5])
         norm = LogNorm(vmin=VMIN, vmax=VMAX)
+        cmap = colormaps["RdYlGn_r"].with_extremes(bad="0.82")  # grey: skipped or no comparison
         self._images, self._notes, self._marks, self._axes = {}, {}, {}, {}
         dynamic = []
         for l in range(L):
@@ -485,9 +487,8 @@ class GradCheckHeatmap(Widget):
                 name = f"{kind}[{l}]"
                 ax = fig.add_subplot(grid[0, 3 * l + offset])
                 shape2d = P.shape if P.ndim == 2 else (P.shape[0], 1)
-                image = ax.imshow(np.full(shape2d, np.nan), cmap="RdYlGn_r", norm=norm,
+                image = ax.imshow(np.full(shape2d, np.nan), cmap=cmap, norm=norm,
                                   aspect="equal", interpolation="nearest")
-                image.cmap.set_bad("0.82")
                 ax.set_xticks(range(shape2d[1]))
                 ax.set_yticks(range(shape2d[0]))
                 ax.tick_params(labelsize=7, length=0)
