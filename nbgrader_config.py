@@ -26,5 +26,26 @@ c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK_URL") or "sqlite:///
 c.GenerateAssignment.create_assignment = True
 c.Autograde.create_student = True
 
-# A cell that runs for longer than this is stopped and scored 0.
+# A cell that runs for longer than this is stopped and scored 0 (nbgrader's own Execute, used
+# only by `nbgrader validate`; autograde never runs the learner's code in a kernel, see below).
 c.ExecutePreprocessor.timeout = 120
+
+# Trusted grading (course_pkg.grading): nbgrader's Execute is replaced by TrustedGrade, which
+# runs the learner's code in a bubblewrap sandbox and grades every test cell with the course's
+# engine in this process; the rest of nbgrader's pipeline is unchanged. Hidden tests are seeded
+# by the secret in COURSE_GRADING_SECRET (see the README's instructors' section).
+c.Autograde.autograde_preprocessors = [
+    "course_pkg.grading.nbgrader.TrustedGrade",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows the test cells without their hidden part.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course_pkg.grading.nbgrader.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

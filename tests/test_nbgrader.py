@@ -10,9 +10,10 @@ every assignment and grades them all with ONE ``python -m nbgrader autograde "*"
   locked test cells from the gradebook, so it must still get 0;
 * ``partial``: the solved notebook with its first solution cell left as released: it must get
   some points but not all, and the feedback nbgrader returns must tell the learner what to do;
-* ``patcher``: the solved notebook whose first solution cell also replaces every ``check_*``
-  function of every ``course_pkg.checks`` module with one that prints "✔": the hidden tamper
-  check (``checks.assert_untampered()``) must give 0 in every test cell, right solutions or not.
+* ``patcher``: the release (no solution written) whose first solution cell also replaces every
+  function of every ``course_pkg.checks`` module with one that prints "✔": the trusted grader
+  (course_pkg.grading) never runs the learner's checkers, so it must still give 0 in every test
+  cell, and say why (the exercise is not written). The full cheat catalogue is in tests/grading/.
 
 After autograding, ONE ``python -m nbgrader generate_feedback "*"`` writes the HTML feedback.
 
@@ -34,7 +35,7 @@ NOTEBOOKS = sorted(ROOT.glob("source/*/*.ipynb"))
 ASSIGNMENTS = {p.parent.name: p.name for p in NOTEBOOKS}
 STUDENTS = ("solved", "untouched", "tampered", "partial", "patcher")
 
-#: What the patcher appends to its first solution cell: every checker always passes.
+#: What the patcher appends to its first solution cell: every checker always passes (in the learner's process).
 PATCH_EVERY_CHECKER = '''
 
 # Make every test pass: replace each checker of the course with one that prints a tick.
@@ -46,11 +47,9 @@ import course_pkg.checks as _course_checks
 for _info in _pkgutil.iter_modules(_course_checks.__path__):
     _checker_module = _importlib.import_module(f"course_pkg.checks.{_info.name}")
     for _name in dir(_checker_module):
-        if _name.startswith("check_"):
+        if callable(getattr(_checker_module, _name)) and not _name.startswith("__"):
             setattr(_checker_module, _name, lambda *args, **kwargs: print("✔"))
 '''
-#: The start of the message of a failed tamper check (course_pkg.checks._core.assert_untampered).
-TAMPER_MESSAGE = "The course's checkers or reference implementations were changed in this notebook"
 
 #: Seconds nbgrader may take for one command (all assignments and students together).
 NBGRADER_TIMEOUT = 900
@@ -120,11 +119,11 @@ def _first_exercise_unsolved(source, release):
     return source
 
 
-def _checkers_patched(source):
-    """The solved notebook, with every checker replaced by a no-op from its first solution cell."""
-    first = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution"))
+def _checkers_patched(release):
+    """The release, with every checker replaced by a no-op from its first solution cell."""
+    first = next(c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution"))
     first.source += PATCH_EVERY_CHECKER
-    return source
+    return release
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +150,7 @@ def course(tmp_path_factory):
         _submit(root, "partial", assignment, _first_exercise_unsolved(
             nbformat.read(root / "source" / assignment / name, as_version=4),
             nbformat.read(release, as_version=4)))
-        _submit(root, "patcher", assignment, _checkers_patched(
-            nbformat.read(root / "source" / assignment / name, as_version=4)))
+        _submit(root, "patcher", assignment, _checkers_patched(nbformat.read(release, as_version=4)))
     autograde = _nbgrader(root, "autograde", "*")
     feedback = _nbgrader(root, "generate_feedback", "*")
 
@@ -310,8 +308,18 @@ def test_partial_submission_gets_partial_marks_and_actionable_feedback(course, a
 
 
 @each_assignment
+def test_feedback_shows_no_hidden_test(course, assignment):
+    """The feedback HTML holds the test cells without their hidden part."""
+    html = course.feedback_html(assignment, "solved")
+    assert html.exists(), f"{assignment}: no feedback file {html}"
+    text = html.read_text()
+    assert "BEGIN HIDDEN TESTS" not in text and "END HIDDEN TESTS" not in text, (
+        f"{assignment}: the feedback shows hidden tests")
+
+
+@each_assignment
 def test_replacing_the_checkers_scores_zero(course, assignment):
-    """Right solutions, but every checker replaced by a no-op: 0 in every test cell, and why."""
+    """No solution, every checker replaced by a no-op in the learner's process: still 0, and why."""
     score, _, cells = _score(course, assignment, "patcher")
     earned = {gid: s for gid, s in cells.items() if s[0]}
     assert not earned and score == 0, f"{assignment}: patching the checkers earned points in {earned}"
@@ -319,7 +327,8 @@ def test_replacing_the_checkers_scores_zero(course, assignment):
     for cell in _grade_cells(graded):
         grade_id = cell.metadata.nbgrader.grade_id
         errors = [out for out in cell.get("outputs", []) if out.output_type == "error"]
-        assert errors and errors[0].ename == "AssertionError", (
-            f"{assignment}: {grade_id} did not fail on the tamper check: {_error_of(course, assignment, 'patcher', grade_id)}"
+        assert errors and errors[0].ename == "CheckFailed", (
+            f"{assignment}: {grade_id} did not fail: {_error_of(course, assignment, 'patcher', grade_id)}"
         )
-        assert errors[0].evalue.startswith(TAMPER_MESSAGE) and "check_" in errors[0].evalue, errors[0].evalue
+        outcome = cell.metadata["course_pkg"]["outcome"]
+        assert outcome["passed"] is False and outcome["message"] == errors[0].evalue, outcome
