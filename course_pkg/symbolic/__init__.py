@@ -30,7 +30,7 @@ Examples
 """
 
 from .chain import chain_links
-from .equivalence import check_derivation, equivalent
+from .equivalence import ANSWER_TIME_LIMIT, MAX_STEPS, QuotientRule, check_derivation, equivalent, quotient_rule
 from .leaks import leaks
 from .parsing import ALLOWED_FUNCTIONS, AnswerFormatError, parse_answer, relu, sigmoid
 from .verdict import KINDS, Verdict, to_latex, to_text
@@ -51,4 +51,8 @@ __all__ = [
     "TIME_LIMIT",
     "chain_links",
     "leaks",
+    "quotient_rule",
+    "QuotientRule",
+    "MAX_STEPS",
+    "ANSWER_TIME_LIMIT",
 ]

@@ -26,6 +26,7 @@ input can hang the caller; a malformed answer is a Verdict, never an exception.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 
@@ -36,9 +37,10 @@ from sympy.core.function import AppliedUndef
 from . import worker
 from .numeric import DPS, BadPoint, KinkSampler, evaluate, instantiate_functions, kink_thresholds
 from .parsing import AnswerFormatError, _parse, _variable_map, sigmoid
-from .verdict import Verdict, compact_number, to_text
+from .parsing import _function_map
+from .verdict import Verdict, compact_number, to_latex, to_text
 
-__all__ = ["equivalent", "check_derivation", "N_POINTS", "REL_TOL"]
+__all__ = ["equivalent", "check_derivation", "quotient_rule", "QuotientRule", "N_POINTS", "REL_TOL", "MAX_STEPS", "ANSWER_TIME_LIMIT"]
 
 #: Valid sample points required for a verdict (at least; more when there are kinks).
 N_POINTS = 10
@@ -75,10 +77,10 @@ def _free_symbol_map(expr):
     return {s.name: s for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
 
 
-def _as_expr(value, mapping, argname, allow_unknown=True):
+def _as_expr(value, mapping, argname, allow_unknown=True, functions=None):
     """Parse a string, or accept a SymPy expression (renaming symbols to those of `mapping`)."""
     if isinstance(value, str):
-        expr, _ = _parse(value, mapping, allow_unknown=allow_unknown, argname=argname)
+        expr, _ = _parse(value, mapping, allow_unknown=allow_unknown, argname=argname, functions=functions)
         return expr
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return sympy.Rational(Fraction(str(value))) if isinstance(value, float) else sympy.Integer(value)
@@ -97,10 +99,21 @@ def _as_expr(value, mapping, argname, allow_unknown=True):
     raise TypeError(f"{argname} must be a string or a SymPy expression, got {type(value).__name__}")
 
 
-def _prepare_expected(expected, variables):
+def _echo_latex(text, mapping, functions=None):
+    """LaTeX of the text read as written (unevaluated), or None when it cannot be read."""
+    if not isinstance(text, str):
+        return None
+    try:
+        expr, _ = _parse(text, mapping, allow_unknown=True, functions=functions, evaluate=False)
+        return to_latex(expr)
+    except Exception:  # noqa: BLE001 - an echo is best effort; the verdict says why it cannot be read
+        return None
+
+
+def _prepare_expected(expected, variables, functions=None):
     mapping = _variable_map(variables)
     try:
-        expr = _as_expr(expected, mapping, "expected", allow_unknown=mapping is None)
+        expr = _as_expr(expected, mapping, "expected", allow_unknown=mapping is None, functions=functions)
     except AnswerFormatError as err:
         raise ValueError(f"expected could not be read: {err}") from None
     if mapping is None:
@@ -755,15 +768,18 @@ def _prepare_links(links, mapping):
     return prepared
 
 
-def _equivalent_impl(answer, expected, variables, links=None):
+def _equivalent_impl(answer, expected, variables, links=None, functions=None):
     """Everything :func:`equivalent` does, run inside the worker process."""
-    expected_expr, mapping = _prepare_expected(expected, variables)
+    functions = _function_map(functions)
+    expected_expr, mapping = _prepare_expected(expected, variables, functions)
     text = answer if isinstance(answer, str) else None
     prepared_links = _prepare_links(links, mapping)
+    echo = _echo_latex(text, mapping, functions)
     try:
-        answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None)
+        answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None, functions=functions)
     except AnswerFormatError as err:
-        verdict = Verdict(ok=False, kind="format", message=f"Could not read your answer: {err}.", answer_text=text, expected=expected_expr)
+        verdict = Verdict(ok=False, kind="format", message=f"Could not read your answer: {err}.", answer_text=text,
+                          expected=expected_expr)
         return _guard(verdict, expected_expr, text)
     try:
         verdict = _compare(answer_expr, expected_expr, mapping, prepared_links)
@@ -778,6 +794,7 @@ def _equivalent_impl(answer, expected, variables, links=None):
     if text is not None:
         fields = {k: getattr(verdict, k) for k in verdict.__dataclass_fields__}
         fields["answer_text"] = text
+        fields["typed_latex"] = echo
         verdict = Verdict(**fields)
     return _guard(verdict, expected_expr, text if text is not None else [])
 
@@ -788,7 +805,7 @@ def _check_types(answer, expected):
             raise TypeError(f"{name} must be a string or a SymPy expression, got {type(value).__name__}")
 
 
-def equivalent(answer, expected, variables=None, *, timeout=None, links=None):
+def equivalent(answer, expected, variables=None, *, timeout=None, links=None, functions=None):
     r"""Check a learner's answer against the expected expression, with feedback on the mistake.
 
     Parameters
@@ -809,6 +826,9 @@ def equivalent(answer, expected, variables=None, *, timeout=None, links=None):
         words (``("the inner derivative of sin's argument", "2*x")``; see :func:`chain_links`).
         A missing or surplus factor that is a product of up to :data:`MAX_LINKS_NAMED` links
         is reported by those names, so the message says which link, never what it is.
+    functions : dict of {str: str}, optional
+        The question's own names for allowed functions, e.g. ``{"g": "relu"}`` (``g(z)`` and
+        ``g′(z)`` are then understood; see :func:`~.parsing.parse_answer`).
 
     Returns
     -------
@@ -837,7 +857,7 @@ def equivalent(answer, expected, variables=None, *, timeout=None, links=None):
     _check_types(answer, expected)
     limit = worker.TIME_LIMIT if timeout is None else timeout
     try:
-        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables, links), timeout=limit)
+        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables, links, functions), timeout=limit)
     except (worker.WorkerTimeout, worker.WorkerError):
         return Verdict(
             ok=False,
@@ -855,78 +875,278 @@ def equivalent(answer, expected, variables=None, *, timeout=None, links=None):
 # Derivations
 # ------------------------------------------------------------------------------------------------
 
+#: Most lines a derivation may have (a longer one is refused before anything is checked).
+MAX_STEPS = 16
+#: Seconds allowed for checking one whole answer (a derivation: all its lines together); every
+#: worker call within it is also bounded by :data:`~.worker.TIME_LIMIT`.
+ANSWER_TIME_LIMIT = worker.TIME_LIMIT
 
-def _derivation_step_impl(previous, current, variables):
-    """Parse and compare one step of a derivation with the previous one (inside the worker)."""
+
+@dataclass(frozen=True)
+class QuotientRule:
+    r"""The rule a derivation's first line must apply: the quotient rule on :math:`f/h`.
+
+    The first line must be one fraction :math:`\frac{f' h - f h'}{h^2}` (any equivalent numerator
+    over :math:`h^2`, up to a common constant), not a later form such as the final answer. Build
+    it with :func:`quotient_rule`.
+
+    Attributes
+    ----------
+    numerator, denominator : str
+        :math:`f` and :math:`h`, as text the checker reads (the question's definition).
+    wrt : str
+        The variable.
+    """
+
+    numerator: str
+    denominator: str
+    wrt: str = "z"
+
+    def expected_form(self, mapping=None, functions=None):
+        """:math:`(f' h - f h')/h^2` and (f, h, f′, h′) as SymPy expressions."""
+        f, _ = _parse(self.numerator, mapping, allow_unknown=True, argname="numerator", functions=functions)
+        h, _ = _parse(self.denominator, mapping, allow_unknown=True, argname="denominator", functions=functions)
+        wrt = next((s for s in (f.free_symbols | h.free_symbols) if getattr(s, "name", None) == self.wrt), sympy.Symbol(self.wrt))
+        fp, hp = sympy.diff(f, wrt), sympy.diff(h, wrt)
+        return (fp * h - f * hp) / h**2, (f, h, fp, hp)
+
+
+def quotient_rule(numerator, denominator, wrt="z"):
+    r"""The first-line rule of a derivation by the quotient rule (for ``check_derivation(first=...)``).
+
+    Parameters
+    ----------
+    numerator, denominator : str
+        :math:`f` and :math:`h` of the definition :math:`f/h` (the question, not its answer).
+    wrt : str, default "z"
+        The variable.
+
+    Returns
+    -------
+    QuotientRule
+
+    Raises
+    ------
+    TypeError
+        An argument is not a string.
+
+    Examples
+    --------
+    >>> rule = quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)")
+    >>> check_derivation(["1 - tanh(z)^2", "1/cosh(z)^2"], first=rule).kind
+    'first_step'
+    """
+    for name, value in (("numerator", numerator), ("denominator", denominator), ("wrt", wrt)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string (the definition as text), got {type(value).__name__}")
+    return QuotientRule(numerator, denominator, wrt)
+
+
+def _shape(expr):
+    """The written form of an unevaluated expression up to formatting, as text.
+
+    Blanks, brackets, the order of terms and factors, ``+ 0``, ``* 1`` and ``^1`` do not change
+    it; anything else (``z*z`` for ``z^2``, ``2*z/2`` for ``z``) does.
+    """
+    if expr.is_Atom:
+        return str(expr)
+    if isinstance(expr, (sympy.Add, sympy.Mul)):
+        neutral = 0 if isinstance(expr, sympy.Add) else 1
+        flat = []
+        for arg in expr.args:
+            shape = _shape(arg)
+            if shape == str(neutral):
+                continue
+            if isinstance(arg, expr.func) and shape.startswith(expr.func.__name__ + "("):
+                flat.extend(_split_shape(shape[len(expr.func.__name__) + 1 : -1]))
+            else:
+                flat.append(shape)
+        if not flat:
+            return str(neutral)
+        if len(flat) == 1:
+            return flat[0]
+        return f"{expr.func.__name__}(" + "|".join(sorted(flat)) + ")"
+    if isinstance(expr, sympy.Pow) and expr.exp == 1:
+        return _shape(expr.base)
+    return f"{type(expr).__name__}(" + "|".join(_shape(a) for a in expr.args) + ")"
+
+
+def _split_shape(inner):
+    """The top-level '|'-separated parts of a shape's argument list."""
+    parts, depth, current = [], 0, []
+    for ch in inner:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _read_lines_impl(steps, variables, functions):
+    """Parse every line (inside the worker): a list of (expr or None, echo LaTeX or None, error or None, shape or None)."""
+    functions = _function_map(functions)
     mapping = _variable_map(variables)
-    parsed = []
-    for index, step in enumerate((previous, current)):
-        if step is None:
-            parsed.append(None)
+    out = []
+    for step in steps:
+        if not isinstance(step, str):
+            expr = _as_expr(step, mapping, "steps")
+            out.append((expr, None, None, None))
             continue
         try:
-            expr = _as_expr(step, mapping, "steps", allow_unknown=variables is None)
+            expr = _as_expr(step, mapping, "steps", allow_unknown=variables is None, functions=functions)
         except AnswerFormatError as err:
-            return ("format", index, str(err), parsed)
-        if mapping is None:
-            mapping = _free_symbol_map(expr)
-        else:
+            out.append((None, None, str(err), None))
+            continue
+        if variables is None:
+            mapping = dict(mapping or {})
             for name, sym in _free_symbol_map(expr).items():
                 mapping.setdefault(name, sym)
-        parsed.append(expr)
-    if parsed[0] is None:
-        return ("ok", None, None, parsed)
+        try:
+            written, _ = _parse(step, mapping, allow_unknown=True, functions=functions, evaluate=False)
+            tex, shape = to_latex(written), _shape(written)
+        except Exception:  # noqa: BLE001 - the echo is best effort; the line itself was read
+            tex = shape = None
+        out.append((expr, tex, None, shape))
+    return out
+
+
+def _compare_lines_impl(previous, current):
+    """Compare one line with the one before it (inside the worker)."""
+    mapping = _free_symbol_map(previous)
+    for name, sym in _free_symbol_map(current).items():
+        mapping.setdefault(name, sym)
     try:
-        verdict = _compare(parsed[1], parsed[0], mapping)
+        return _compare(current, previous, mapping)
     except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError, RecursionError) as err:
-        verdict = Verdict(
+        return Verdict(
             ok=False,
             kind="undefined",
-            parsed=parsed[1],
-            expected=parsed[0],
-            message=f"The checker could not evaluate this step ({type(err).__name__}: {str(err)[:80]}).",
+            parsed=current,
+            expected=previous,
+            message=f"The checker could not evaluate this step ({type(err).__name__}); try writing it another way.",
         )
-    return ("compare", None, verdict, parsed)
 
 
-def check_derivation(steps, variables=None, titles=None, *, timeout=None):
+def _first_line_impl(line, first, variables, functions):
+    """Check line 0 against the form it must have (inside the worker): (ok, message, form)."""
+    functions = _function_map(functions)
+    mapping = _variable_map(variables)
+    numer, denom = sympy.fraction(line, exact=True)
+    if isinstance(first, QuotientRule):
+        form, (f, h, fp, hp) = first.expected_form(mapping, functions)
+        names = f"f = {to_text(f)} and h = {to_text(h)}"
+        intro = f"Step 0 should be the quotient rule applied to the definition: one fraction (f′·h − f·h′)/h², with {names}. "
+        over = _compare(denom, h**2, _free_symbol_map(h))
+        if over.kind == "equivalent":
+            scale = sympy.Integer(1)
+        elif over.kind in ("constant_factor", "sign") and over.factor is not None:
+            scale = over.factor
+        else:
+            return False, intro + "Your step 0 is not one fraction over h² (the denominator squared).", form
+        top = _compare(numer, scale * (fp * h - f * hp), _free_symbol_map(form))
+        if top.kind == "equivalent":
+            return True, "", form
+        if top.kind == "sign":
+            why = "its numerator has the sign flipped: the quotient rule is f′·h − f·h′, in that order."
+        elif top.kind == "constant_factor":
+            why = "its numerator is off by a constant factor."
+        else:
+            why = "the denominator is right, but the numerator is not f′·h − f·h′ (with f′ and h′ the derivatives of f and h)."
+        return False, intro + "In your step 0, " + why, form
+    form = _as_expr(first, mapping, "first", allow_unknown=True, functions=functions)
+    same = _compare(line, form, _free_symbol_map(form))
+    if same.kind != "equivalent":
+        return False, "Step 0 is not the expression the derivation must start from. " + _step_reason(same).replace("the previous step", "the required start"), form
+    _, form_denom = sympy.fraction(form, exact=True)
+    if form_denom != 1:
+        over = _compare(denom, form_denom, _free_symbol_map(form))
+        if over.kind not in ("equivalent", "constant_factor", "sign"):
+            return False, (
+                "Step 0 has the right value but not the form asked for: write it as the rule gives it "
+                "(one fraction with the rule's denominator), and simplify in the next steps."
+            ), form
+    return True, "", form
+
+
+def _budget_left(deadline):
+    import time
+
+    return deadline - time.monotonic()
+
+
+def check_derivation(steps, variables=None, titles=None, *, timeout=None, first=None, min_steps=None,
+                     functions=None, max_steps=MAX_STEPS):
     r"""Check a derivation: every step must be equal to the one before it.
+
+    Every line is read first, so the verdict can echo each one as typed (unevaluated) whatever
+    happens. Line 0 is then checked against ``first`` (the rule it claims), each later line
+    against the line before it; a line equal to the one before up to formatting is not a step:
+    it passes, but
+    does not count (see :func:`_shape`: ``+ 0``, ``*1``, ``^1``, brackets, the order of terms
+    and factors; ``z*z`` for ``z^2`` is a step). After the first line that fails, later lines
+    are "not checked yet".
 
     Parameters
     ----------
     steps : sequence of (str or sympy.Expr)
-        The lines of the derivation, first to last (at least one). A SymPy step may contain
+        The lines of the derivation, first to last (1 to ``max_steps``). A SymPy step may contain
         unevaluated ``Derivative`` objects, which are worked out.
     variables : list of str or sympy.Symbol, optional
         The names the steps may use; ``None`` accepts any name.
     titles : sequence of str, optional
         A justification (LaTeX) for each step, shown when the verdict renders.
     timeout : float, optional
-        Seconds allowed per step; default :data:`~.worker.TIME_LIMIT` (2 s).
+        Seconds for the whole derivation; default :data:`ANSWER_TIME_LIMIT` (2 s). Every
+        worker call is also bounded by :data:`~.worker.TIME_LIMIT` unless ``timeout`` is larger.
+    first : QuotientRule, str or sympy.Expr, optional
+        What line 0 must be: a rule (:func:`quotient_rule`: one fraction
+        :math:`(f'h - fh')/h^2`), or an expression line 0 must equal, written over the same
+        denominator. ``None``: line 0 is not checked (it is the starting point).
+    min_steps : int, optional
+        Fewest steps (lines after line 0 that change the expression) the derivation needs.
+    functions : dict of {str: str}, optional
+        The question's own function names (see :func:`~.parsing.parse_answer`).
+    max_steps : int, default MAX_STEPS
+        Most lines accepted.
 
     Returns
     -------
     Verdict
-        ``ok`` when every step follows; otherwise ``failed_step`` is the 0-based index of the first
-        step that does not follow from the previous one (or cannot be read) and ``message`` says
-        why. ``steps`` holds every step as understood. Each step has its own 2 s bound.
+        ``ok`` when every step follows (and line 0 has the form of ``first``, and there are
+        ``min_steps`` steps). Otherwise ``failed_step`` is the 0-based index of the first line
+        that fails, ``kind`` says how (``'first_step'``, ``'format'``, ``'too_few_steps'``,
+        ``'too_many_steps'``, ``'timeout'``, or the kind of the mismatch with the line before),
+        and ``message`` says why. ``steps`` holds every readable line as understood,
+        ``steps_text`` / ``steps_latex`` each line as typed, ``step_status`` what each line is,
+        ``step_count`` how many lines count as steps.
 
     Raises
     ------
     TypeError
         ``steps`` is not a sequence of strings or SymPy expressions.
     ValueError
-        ``steps`` is empty, or ``titles`` does not have one entry per step.
+        ``steps`` is empty, ``titles`` does not have one entry per step, or ``min_steps`` /
+        ``max_steps`` is not a positive integer.
 
     Examples
     --------
     >>> v = check_derivation(["(1 + exp(-z))^(-1)", "exp(z)/(exp(z) + 1)", "sigmoid(z)"])
-    >>> v.ok, v.failed_step
-    (True, None)
+    >>> v.ok, v.failed_step, v.step_count
+    (True, None, 2)
     >>> v = check_derivation(["(z + 1)^2", "z^2 + 1", "z^2 + 1"])
-    >>> v.ok, v.failed_step
-    (False, 1)
+    >>> v.ok, v.failed_step, v.step_status
+    (False, 1, ('start', 'failed', 'not_checked'))
+    >>> check_derivation(["z^2", "z^2 + 0", "z*z"], min_steps=2).kind
+    'too_few_steps'
     """
+    import time
+
     if isinstance(steps, (str, sympy.Basic)) or not hasattr(steps, "__iter__"):
         raise TypeError(f"steps must be a list of expressions (strings or SymPy), got {type(steps).__name__}")
     steps = list(steps)
@@ -935,68 +1155,121 @@ def check_derivation(steps, variables=None, titles=None, *, timeout=None):
     for i, step in enumerate(steps):
         if not isinstance(step, (str, sympy.Basic, int, float)) or isinstance(step, bool):
             raise TypeError(f"steps[{i}] must be a string or a SymPy expression, got {type(step).__name__}")
+    for name, value in (("min_steps", min_steps), ("max_steps", max_steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if titles is not None:
         titles = tuple(titles)
         if len(titles) != len(steps):
             raise ValueError(f"titles has {len(titles)} entries but steps has {len(steps)}; one title per step")
-    limit = worker.TIME_LIMIT if timeout is None else timeout
-    understood = [None] * len(steps)
-    common = dict(step_titles=titles)
-    for i in range(len(steps)):
-        previous = steps[i - 1] if i > 0 else None
-        try:
-            status, index, detail, parsed = worker.run(
-                __name__, "_derivation_step_impl", (previous, steps[i], variables), timeout=limit
-            )
-        except (worker.WorkerTimeout, worker.WorkerError):
-            return Verdict(
-                ok=False,
-                kind="timeout",
-                failed_step=i,
-                steps=tuple(understood),
-                message=f"Step {i} could not be checked within {limit:g} s; simplify it and try again.",
-                **common,
-            )
-        if status == "format":
-            failing = i - 1 if index == 0 else i
-            return Verdict(
-                ok=False,
-                kind="format",
-                failed_step=failing,
-                steps=tuple(understood),
-                message=f"Step {failing} could not be read: {detail}.",
-                **common,
-            )
-        if i > 0 and understood[i - 1] is None:
-            understood[i - 1] = parsed[0]
+    if first is not None and not isinstance(first, (QuotientRule, str, sympy.Basic)):
+        raise TypeError(f"first must be a quotient_rule(...), a string or a SymPy expression, got {type(first).__name__}")
+    texts = tuple(s if isinstance(s, str) else None for s in steps)
+    typed = [t for t in texts if t is not None]
+    common = dict(step_titles=titles, steps_text=texts if any(t is not None for t in texts) else None)
+    n = len(steps)
+    if n > max_steps:
+        return Verdict(
+            ok=False, kind="too_many_steps", failed_step=max_steps, step_status=("not_checked",) * n,
+            message=f"The derivation has {n} lines; at most {max_steps} are checked. Combine some steps.",
+            **common,
+        )
+    limit = ANSWER_TIME_LIMIT if timeout is None else timeout
+    per_call = max(worker.TIME_LIMIT, limit) if timeout is not None else worker.TIME_LIMIT
+    try:
+        worker.ensure_started()  # the one-off start-up is not the learner's time
+    except Exception:  # noqa: BLE001 - run() below reports a worker that cannot start
+        pass
+    deadline = time.monotonic() + limit
+
+    def run(func, args):
+        left = min(per_call, deadline - time.monotonic())
+        if left <= 0:
+            raise worker.WorkerTimeout("the time for this answer is used up")
+        return worker.run(__name__, func, args, timeout=left)
+
+    def timed_out(at, status, understood, latex):
+        status = list(status)
+        for j in range(at, n):
+            status[j] = "not_checked" if status[j] != "unreadable" else "unreadable"
+        return Verdict(
+            ok=False, kind="timeout", failed_step=at, steps=tuple(understood), steps_latex=tuple(latex),
+            step_status=tuple(status),
+            message=f"Step {at} could not be checked within the {limit:g} s allowed for the whole derivation; simplify it and try again.",
+            **common,
+        )
+
+    status = ["not_checked"] * n
+    try:
+        read = run("_read_lines_impl", (steps, variables, functions))
+    except (worker.WorkerTimeout, worker.WorkerError):
+        return timed_out(0, status, [None] * n, [None] * n)
+    understood, latex, errors = [], [], []
+    shapes = [shape for _, _, _, shape in read]
+    for i, (expr, tex, err, _) in enumerate(read):
         # Show a SymPy step as the caller built it (pickling re-evaluates unevaluated forms).
-        understood[i] = steps[i] if isinstance(steps[i], sympy.Basic) else parsed[-1]
-        if status == "compare" and not detail.ok:
-            how = detail.message
-            if detail.kind == "equivalent":  # pragma: no cover - not reachable: ok is False
-                how = ""
-            return Verdict(
-                ok=False,
-                kind=detail.kind,
-                failed_step=i,
-                steps=tuple(understood),
-                parsed=detail.parsed,
-                expected=detail.expected,
-                factor=detail.factor,
-                constant=detail.constant,
-                variable=detail.variable,
-                point=detail.point,
-                message=f"Step {i} does not follow from step {i - 1}. " + _step_reason(detail),
-                **common,
-            )
-    return Verdict(
-        ok=True,
-        kind="equivalent",
-        steps=tuple(understood),
-        parsed=understood[-1],
-        message=f"Every step follows from the one before ({len(steps)} steps checked).",
-        **common,
-    )
+        understood.append(steps[i] if isinstance(steps[i], sympy.Basic) else expr)
+        latex.append(tex if tex is not None or not isinstance(steps[i], sympy.Basic) else to_latex(steps[i]))
+        errors.append(err)
+        if err is not None:
+            status[i] = "unreadable"
+    parsed = [expr for expr, _, _, _ in read]
+
+    def verdict(ok, kind, message, failed=None, detail=None, form=None):
+        extra = {}
+        if detail is not None:
+            extra = dict(parsed=detail.parsed, expected=detail.expected, factor=detail.factor,
+                         constant=detail.constant, variable=detail.variable, point=detail.point)
+        v = Verdict(ok=ok, kind=kind, message=message, failed_step=failed, steps=tuple(understood),
+                    steps_latex=tuple(latex), step_status=tuple(status),
+                    step_count=sum(1 for st in status if st == "follows"), **extra, **common)
+        if not ok and form is not None:
+            v = _guard(v, form, typed)
+        return v
+
+    form = None
+    # line 0: the start, checked against the rule it claims
+    if errors[0] is not None:
+        status[0] = "failed"
+        return verdict(False, "format", f"Step 0 could not be read: {errors[0]}.", failed=0)
+    if first is not None:
+        try:
+            fine, why, form = run("_first_line_impl", (parsed[0], first, variables, functions))
+        except (worker.WorkerTimeout, worker.WorkerError):
+            return timed_out(0, status, understood, latex)
+        if not fine:
+            status[0] = "failed"
+            return verdict(False, "first_step", why, failed=0, form=form)
+    status[0] = "start"
+    for i in range(1, n):
+        if errors[i] is not None:
+            status[i] = "failed"
+            return verdict(False, "format", f"Step {i} could not be read: {errors[i]}.", failed=i, form=form)
+        if texts[i] is not None and shapes[i] is not None and shapes[i] == shapes[i - 1]:
+            status[i] = "not_a_step"
+            continue
+        try:
+            detail = run("_compare_lines_impl", (parsed[i - 1], parsed[i]))
+        except (worker.WorkerTimeout, worker.WorkerError):
+            return timed_out(i, status, understood, latex)
+        if not detail.ok:
+            status[i] = "failed"
+            return verdict(False, detail.kind, f"Step {i} does not follow from step {i - 1}. " + _step_reason(detail),
+                           failed=i, detail=detail, form=form)
+        status[i] = "follows"
+    count = sum(1 for st in status if st == "follows")
+    repeats = [i for i, st in enumerate(status) if st == "not_a_step"]
+    if min_steps is not None and count < min_steps:
+        said = ""
+        if repeats:
+            lines = ", ".join(str(i) for i in repeats)
+            said = (f" Line{'s' if len(repeats) > 1 else ''} {lines} only rewrite{'s' if len(repeats) == 1 else ''} "
+                    "the line before (the same expression up to formatting), which is not a step.")
+        return verdict(False, "too_few_steps",
+                       f"Every line follows, but the derivation has {count} step{'s' if count != 1 else ''}; "
+                       f"it needs at least {min_steps}.{said}", failed=n - 1, form=form)
+    note = f" (line{'s' if len(repeats) > 1 else ''} {', '.join(map(str, repeats))} only rewrote the line before: not counted)" if repeats else ""
+    return verdict(True, "equivalent", f"Every step follows from the one before ({count} step{'s' if count != 1 else ''} checked{note}).")
 
 
 def _step_reason(detail):

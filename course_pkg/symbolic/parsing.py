@@ -50,6 +50,7 @@ import unicodedata
 from fractions import Fraction
 
 import sympy
+from sympy.core.parameters import global_parameters as _global_parameters
 
 __all__ = [
     "AnswerFormatError",
@@ -206,10 +207,72 @@ _FUNCTIONS = {
     "ReLU": (relu, 1, 1),
 }
 
-#: The functions a learner may call (the spellings accepted, in a stable order).
+# Functions whose derivative may be written with a prime (σ′(z), tanh'(z)) or as name_prime(z).
+_DIFFERENTIABLE = ("exp", "log", "ln", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+                   "sigmoid", "sigma", "σ", "relu", "ReLU")
+
+
+class _Prime(sympy.Function):
+    """Display only: f′(u) as the learner wrote it (the echo of an unevaluated reading)."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None):
+        name = self.name_tex
+        tex = r"%s'\left(%s\right)" % (name, printer._print(self.args[0]))
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+
+def _prime_display(name):
+    tex = {"σ": r"\sigma", "sigma": r"\sigma", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
+           "ReLU": r"\operatorname{relu}"}.get(name, r"\operatorname{%s}" % name)
+    return type(f"{name}_prime_display", (_Prime,), {"name_tex": tex})
+
+
+def _derivative_builder(builder, name):
+    """The builder of f′(u) for a one-argument function f (derivative evaluated at u)."""
+
+    def build(u):
+        if not _global_parameters.evaluate:  # an unevaluated reading: show f′(u) as written
+            return _prime_display(name)(u)
+        t = sympy.Dummy("t")
+        return sympy.diff(builder(t), t).xreplace({t: u})
+
+    return build
+
+
+for _name in _DIFFERENTIABLE:
+    _FUNCTIONS[_name + "_prime"] = (_derivative_builder(_FUNCTIONS[_name][0], _name), 1, 1)
+
+#: The functions a learner may call (the spellings accepted, in a stable order). ``f_prime`` and
+#: ``f′`` (or ``f'``) are the derivative of ``f``, for the one-argument functions.
 ALLOWED_FUNCTIONS = tuple(_FUNCTIONS)
 
-_ALLOWED_LIST = "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ, sigma), relu"
+# Greek letters a learner may type for a variable spelled out in Latin letters (θ3 for theta3).
+_GREEK = {"θ": "theta", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "η": "eta",
+          "μ": "mu", "ε": "epsilon", "ω": "omega", "φ": "phi", "ρ": "rho", "τ": "tau", "σ": "sigma"}
+# Letters with a hat, and their spelled-out names (ŷ for y_hat).
+_HATS = {"ŷ": "y", "â": "a", "ĉ": "c", "ŵ": "w", "x̂": "x", "ẑ": "z"}
+
+
+def _canonical(name):
+    """A name with Greek letters spelled out and hats written ``_hat``: ``θ3`` → ``theta3``, ``ŷ`` → ``y_hat``."""
+    name = _normalise_name(name)
+    for hat, letter in _HATS.items():
+        hat = _normalise_name(hat)
+        if name.startswith(hat):
+            name = letter + "_hat" + name[len(hat):]
+    if name.endswith("hat") and not name.endswith("_hat") and len(name) > 3:
+        name = name[:-3] + "_hat"  # yhat
+    out = []
+    for ch in name:
+        out.append(_GREEK.get(ch, ch))
+    return "".join(out)
+
+_ALLOWED_LIST = (
+    "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ, sigma), relu, "
+    "and their derivatives written σ′(z), tanh'(z) or sigmoid_prime(z)"
+)
 
 # Names learners reach for that the checker deliberately refuses, with the reason.
 _REFUSED = {
@@ -470,12 +533,32 @@ def _prime_end(text, i):
     return i
 
 
-def _check_primes(text):
-    """Refuse a prime (``σ′(z)``, ``g'(z)``) with the derivative to write instead."""
-    found = _find_prime(text)
-    if found is None:
-        return
-    start, name, after = found
+def _rewrite_primes(text, functions=None):
+    """Read ``f′(u)`` (or ``f'(u)``) as ``f_prime(u)`` for a function that has a derivative here.
+
+    ``functions`` are the question's own function names (such as ``g`` for the ReLU). Any other
+    prime (a second derivative, a prime on a bracket or on an unknown name) is refused with the
+    derivative to write instead.
+    """
+    known = set(_DIFFERENTIABLE) | set(functions or ())
+    pos = 0
+    while True:
+        found = _find_prime(text[pos:])
+        if found is None:
+            return text
+        start, name, after = (found[0] + pos, found[1], found[2] + pos)
+        marks = text[start + len(name) : after].strip()
+        follows_call = text[after:].lstrip().startswith("(")
+        if name != ")" and _normalise_name(name) in known and len(marks) == 1 and marks != "\u2033" and follows_call:
+            replacement = _normalise_name(name) + "_prime"
+            text = text[:start] + replacement + text[after:]
+            pos = start + len(replacement)
+            continue
+        _refuse_prime(text, start, name, after)
+
+
+def _refuse_prime(text, start, name, after):
+    """Refuse a prime (``f′(z)``, ``g''(z)``) with the derivative to write instead."""
     if name == ")":  # show the whole bracket group the prime is on: (σ(z))′
         depth = 0
         for i in range(start, -1, -1):
@@ -562,11 +645,31 @@ def _explain_syntax_error(text, err):
 class _Builder:
     """Walk a syntax tree against the whitelist, building the SymPy expression."""
 
-    def __init__(self, source, variables, allow_unknown):
+    def __init__(self, source, variables, allow_unknown, functions=None):
         self.source = source
         self.variables = variables
         self.allow_unknown = allow_unknown
         self.unknown = {}
+        # the question's own function names (g for the ReLU): name -> builder
+        self.functions = dict(functions or {})
+        # θ3 and theta3, ŷ and y_hat name the same variable
+        self.canonical = {}
+        for key, symbol in (variables or {}).items():
+            self.canonical.setdefault(_canonical(key), symbol)
+
+    def variable(self, name):
+        """The symbol of a variable of the question named (or spelled) ``name``, or None."""
+        if self.variables is None:
+            return None
+        if name in self.variables:
+            return self.variables[name]
+        return self.canonical.get(_canonical(name))
+
+    def function(self, name):
+        """(builder, min args, max args) of a function name, or None."""
+        if name in self.functions:
+            return self.functions[name]
+        return _FUNCTIONS.get(name)
 
     def fail(self, node, message):
         raise AnswerFormatError(message)
@@ -576,13 +679,14 @@ class _Builder:
         name = _normalise_name(node.id)
         if name.startswith("_"):
             self.fail(node, f"names starting with `_` are not allowed (`{name}`)")
-        if self.variables is not None and name in self.variables:
-            return self.variables[name]
+        symbol = self.variable(name)
+        if symbol is not None:
+            return symbol
         if name in _CONSTANTS:
             return _CONSTANTS[name]
         if name == "e":
             return sympy.E
-        if name in _FUNCTIONS:
+        if self.function(name) is not None:
             self.fail(node, f"`{name}` is a function: call it with an argument, as in `{name}(z)`")
         if name in _REWRITES:
             self.fail(node, f"`{name}` is not allowed: write `{_REWRITES[name].format(u='z')}` for {name}(z)")
@@ -721,9 +825,9 @@ class _Builder:
             self.fail(node, f"keyword or starred arguments are not allowed (`{_snippet(self.source, node)}`)")
         if isinstance(func, ast.Name):
             name = _normalise_name(func.id)
-            is_variable = self.variables is not None and name in self.variables
-            if name in _FUNCTIONS and not is_variable:
-                builder, lo, hi = _FUNCTIONS[name]
+            is_variable = self.variable(name) is not None and name not in self.functions
+            if self.function(name) is not None and not is_variable:
+                builder, lo, hi = self.function(name)
                 if not lo <= len(node.args) <= hi:
                     want = f"{lo}" if lo == hi else f"{lo} to {hi}"
                     self.fail(node, f"`{name}` takes {want} argument(s), got {len(node.args)} in `{_snippet(self.source, node)}`")
@@ -773,15 +877,41 @@ def _innermost(node):
     return found
 
 
-def _parse(text, variables=None, allow_unknown=True, argname="text"):
-    """Parse with a resolved variable map; return (expr, names of unknown symbols)."""
+def _function_map(functions):
+    """The question's own function names: ``{"g": "relu"}`` -> builders for g and g_prime."""
+    if functions is None:
+        return None
+    if not isinstance(functions, dict):
+        raise TypeError(f"functions must be a dict of names to allowed function names, such as {{'g': 'relu'}}; got {type(functions).__name__}")
+    out = {}
+    for name, meaning in functions.items():
+        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
+            raise ValueError(f"functions has the key {name!r}, which is not a name; expected names such as 'g'")
+        if meaning not in _FUNCTIONS:
+            raise ValueError(
+                f"functions[{name!r}] must name an allowed function ({', '.join(_DIFFERENTIABLE)}, ...); got {meaning!r}"
+            )
+        name = _normalise_name(name)
+        out[name] = _FUNCTIONS[meaning]
+        if meaning + "_prime" in _FUNCTIONS:
+            builder = _FUNCTIONS[meaning][0]
+            out[name + "_prime"] = (_derivative_builder(builder, name), 1, 1)
+    return out
+
+
+def _parse(text, variables=None, allow_unknown=True, argname="text", functions=None, evaluate=True):
+    """Parse with a resolved variable map; return (expr, names of unknown symbols).
+
+    ``functions`` is a resolved map from :func:`_function_map`; ``evaluate=False`` builds the
+    expression as written (for the echo; SymPy does not simplify or reorder it).
+    """
     if not isinstance(text, str):
         raise TypeError(f"{argname} must be a string (the answer as typed), got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise AnswerFormatError(
             f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
         )
-    _check_primes(text)
+    text = _rewrite_primes(text, [n for n in (functions or {}) if not n.endswith("_prime")])
     source = _preprocess(text)
     _check_power_of_function(source, variables, caret="^" in text and "**" not in text)
     if not source:
@@ -796,22 +926,26 @@ def _parse(text, variables=None, allow_unknown=True, argname="text"):
         raise AnswerFormatError(_explain_syntax_error(source, err)) from None
     except (RecursionError, MemoryError, ValueError):
         raise AnswerFormatError("the expression is too complex to read") from None
-    builder = _Builder(source, variables, allow_unknown)
+    builder = _Builder(source, variables, allow_unknown, functions)
     token = _CARET_STYLE.set("^" in text and "**" not in text)
     try:
-        expr = builder.build(tree)
+        if evaluate:
+            expr = builder.build(tree)
+        else:
+            with sympy.evaluate(False):
+                expr = builder.build(tree)
     except RecursionError:
         raise AnswerFormatError("the expression is nested too deeply") from None
     finally:
         _CARET_STYLE.reset(token)
     if not isinstance(expr, sympy.Expr):  # pragma: no cover - the whitelist only builds Expr
         raise AnswerFormatError("the answer is not a single expression")
-    if expr.has(sympy.zoo, sympy.nan):
+    if evaluate and expr.has(sympy.zoo, sympy.nan):
         raise AnswerFormatError("the expression is undefined (it divides by zero)")
     return expr, set(builder.unknown)
 
 
-def parse_answer(text, variables=None):
+def parse_answer(text, variables=None, *, functions=None, evaluate=True):
     r"""Read a typed answer as a SymPy expression, without executing it.
 
     Parameters
@@ -822,7 +956,15 @@ def parse_answer(text, variables=None):
     variables : list of str or sympy.Symbol, optional
         The names the answer may use. A name in the text is matched to a symbol by name, and the
         symbol given here is used (so its assumptions are kept). ``None`` accepts any name
-        (each becomes a plain ``sympy.Symbol``).
+        (each becomes a plain ``sympy.Symbol``). A variable may also be typed with Greek letters
+        or a hat where its name spells them out: ``θ3`` for ``theta3``, ``ŷ`` or ``yhat`` for
+        ``y_hat`` (and the other way round).
+    functions : dict of {str: str}, optional
+        The question's own names for allowed functions, e.g. ``{"g": "relu"}``: then ``g(z)`` is
+        ``relu(z)`` and ``g′(z)`` (or ``g'(z)``, ``g_prime(z)``) is its derivative.
+    evaluate : bool, default True
+        False: the expression exactly as written, not simplified or reordered by SymPy (for
+        echoing an answer back; ``x + 0`` stays ``x + 0``). Never compare such expressions.
 
     Returns
     -------
@@ -845,11 +987,17 @@ def parse_answer(text, variables=None):
     2*x**2 + 1/2
     >>> parse_answer("1/(1 + e^(-z))")
     1/(1 + exp(-z))
+    >>> parse_answer("σ′(z3)·θ3", variables=["z3", "theta3"])
+    theta3*(1 - sigmoid(z3))*sigmoid(z3)
+    >>> parse_answer("g′(z2) ŷ", variables=["z2", "y_hat"], functions={"g": "relu"})
+    y_hat*Heaviside(z2)
+    >>> parse_answer("x*1 + 0", variables=["x"], evaluate=False)
+    x*1 + 0
     >>> parse_answer("__import__('os')")
     Traceback (most recent call last):
     ...
     course_pkg.symbolic.parsing.AnswerFormatError: names starting with `_` are not allowed (`__import__`)
     """
     mapping = _variable_map(variables)
-    expr, _ = _parse(text, mapping, allow_unknown=False)
+    expr, _ = _parse(text, mapping, allow_unknown=False, functions=_function_map(functions), evaluate=evaluate)
     return expr

@@ -21,6 +21,7 @@ from sympy.printing.str import StrPrinter
 __all__ = [
     "Verdict",
     "KINDS",
+    "STEP_STATUSES",
     "to_text",
     "to_latex",
     "escape_latex_text",
@@ -47,6 +48,10 @@ KINDS = (
     "undefined",
     "wrong",
     "timeout",
+    "first_step",
+    "not_a_step",
+    "too_few_steps",
+    "too_many_steps",
 )
 
 
@@ -464,6 +469,20 @@ class Verdict:
         For :func:`check_derivation`: every step as understood (None for a step not read).
     step_titles : tuple of str or None
         For derivations: the justification of each step (LaTeX), when known.
+    answer_text : str or None
+        The answer exactly as typed (echoed before the verdict).
+    typed_latex : str or None
+        LaTeX of the answer read as written, unevaluated (``x + 0`` stays ``x + 0``).
+    steps_text, steps_latex : tuple or None
+        For derivations: each line as typed, and its unevaluated LaTeX (None where a line
+        cannot be read).
+    step_status : tuple of str or None
+        For derivations, one of :data:`STEP_STATUSES` per line: ``"start"``, ``"follows"``,
+        ``"failed"``, ``"not_a_step"`` (equal to the line before up to formatting),
+        ``"not_checked"`` (after a failed line) or ``"unreadable"``.
+    step_count : int or None
+        For derivations: how many lines count as steps (lines after the first that change
+        the expression).
 
     Examples
     --------
@@ -485,6 +504,11 @@ class Verdict:
     steps: Optional[tuple] = None
     step_titles: Optional[tuple] = field(default=None, repr=False)
     answer_text: Optional[str] = field(default=None, repr=False)
+    typed_latex: Optional[str] = field(default=None, repr=False)
+    steps_text: Optional[tuple] = field(default=None, repr=False)
+    steps_latex: Optional[tuple] = field(default=None, repr=False)
+    step_status: Optional[tuple] = field(default=None, repr=False)
+    step_count: Optional[int] = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -499,50 +523,80 @@ class Verdict:
         return self.message
 
     # rendering -------------------------------------------------------------------------------
+    @property
+    def echo(self):
+        """What the learner typed, as typed, in one line of plain text ('' when not known).
+
+        Examples
+        --------
+        >>> Verdict(ok=False, message="m", kind="wrong", answer_text="x +  0").echo
+        'You typed: x +  0'
+        """
+        if self.steps_text is not None:
+            return "You typed: " + " | ".join(
+                ("(empty)" if t is None else " ".join(str(t).split())) for t in self.steps_text
+            )
+        if self.answer_text is None:
+            return ""
+        text = self.answer_text if len(self.answer_text) <= 200 else self.answer_text[:199] + "…"
+        return "You typed: " + text
+
     def _step_rows(self):
         rows = []
-        for i, step in enumerate(self.steps or ()):
-            if i == self.failed_step:
-                mark = "✗"
-            elif self.failed_step is not None and i > self.failed_step:
-                mark = "·"  # not checked
-            elif i == 0:
-                mark = "•"  # the starting point
-            else:
-                mark = "✓"
+        count = len(self.steps or self.steps_text or ())
+        for i in range(count):
+            status = self.step_status[i] if self.step_status is not None else self._legacy_status(i)
+            step = self.steps[i] if self.steps is not None and i < len(self.steps) else None
+            text = self.steps_text[i] if self.steps_text is not None else None
+            tex = self.steps_latex[i] if self.steps_latex is not None else None
+            if tex is None and step is not None:
+                tex = to_latex(step)
             title = None
             if self.step_titles is not None and i < len(self.step_titles):
                 title = self.step_titles[i]
-            rows.append((i, mark, step, title))
+            rows.append((i, _STATUS_MARKS[status], status, text, tex, title))
         return rows
+
+    def _legacy_status(self, i):
+        if i == self.failed_step:
+            return "failed"
+        if self.failed_step is not None and i > self.failed_step:
+            return "not_checked"
+        return "start" if i == 0 else "follows"
 
     def _repr_html_(self):
         colour = "#1a7f37" if self.ok else "#b42318"
         symbol = "✓" if self.ok else "✗"
         parts = ['<div class="course-verdict" style="font-family: sans-serif; line-height: 1.5">']
-        if self.steps is not None:
-            parts.append("<div>Your derivation, as understood:</div><ol start=\"0\" style=\"margin: 0.2em 0\">")
-            for i, mark, step, title in self._step_rows():
-                if step is None:
-                    body = html.escape("(could not be read)")
-                else:
-                    body = html.escape(r"\(\displaystyle " + to_latex(step) + r"\)")
-                note = ""
+        if self.steps is not None or self.steps_text is not None:
+            parts.append("<div>Your derivation, as you typed it:</div><ol start=\"0\" style=\"margin: 0.2em 0\">")
+            for i, mark, status, text, tex, title in self._step_rows():
+                pieces = []
+                if text is not None:
+                    pieces.append("<code>" + html.escape(str(text)[:200]) + "</code>")
+                if tex is not None:
+                    pieces.append(html.escape(r"\(\displaystyle " + tex + r"\)"))
+                note = _STATUS_NOTES.get(status)
+                if note:
+                    pieces.append("<small><em>" + html.escape(note) + "</em></small>")
                 if title:
                     try:
-                        note = " &nbsp; <small>" + justification_html(title) + "</small>"
+                        pieces.append("<small>" + justification_html(title) + "</small>")
                     except ValueError:  # not a well-formed justification: show it as text
-                        note = " &nbsp; <small>" + html.escape(title) + "</small>"
-                parts.append(f"<li>{html.escape(mark)} {body}{note}</li>")
+                        pieces.append("<small>" + html.escape(title) + "</small>")
+                parts.append(f"<li>{html.escape(mark)} " + " &nbsp; ".join(pieces) + "</li>")
             parts.append("</ol>")
+        elif self.answer_text is not None:
+            parts.append("<div>You typed: <code>" + html.escape(self.answer_text[:200]) + "</code>")
+            if self.typed_latex is not None:
+                parts.append(" &nbsp; read as " + html.escape(r"\(\displaystyle " + self.typed_latex + r"\)"))
+            parts.append("</div>")
         elif self.parsed is not None:
             parts.append(
                 "<div>Your answer, as understood: "
                 + html.escape(r"\(\displaystyle " + to_latex(self.parsed) + r"\)")
                 + "</div>"
             )
-        elif self.answer_text is not None:
-            parts.append("<div>Your answer: <code>" + html.escape(self.answer_text[:200]) + "</code></div>")
         parts.append(
             f'<div style="color: {colour}"><strong>{symbol}</strong> {html.escape(self.message)}</div>'
         )
@@ -551,15 +605,32 @@ class Verdict:
 
     def _repr_latex_(self):
         lines = []
-        if self.steps is not None:
-            for i, mark, step, title in self._step_rows():
-                body = r"\text{(could not be read)}" if step is None else to_latex(step)
-                mark_tex = {"✓": r"\checkmark", "✗": r"\times", "·": r"\cdot", "•": r"\bullet"}[mark]
+        if self.steps is not None or self.steps_text is not None:
+            for i, mark, status, text, tex, title in self._step_rows():
+                body = tex if tex is not None else _text_latex(str(text) if text is not None else "")
+                note = _STATUS_NOTES.get(status)
+                if note:
+                    body += r"\quad " + _text_latex("(" + note + ")")
+                mark_tex = {"✓": r"\checkmark", "✗": r"\times", "·": r"\cdot", "•": r"\bullet", "=": "=", "?": "?"}[mark]
                 lines.append(rf"{mark_tex}\quad & {body}")
             echo = r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
+        elif self.typed_latex is not None:
+            echo = self.typed_latex
         elif self.parsed is not None:
             echo = to_latex(self.parsed)
+        elif self.answer_text is not None:
+            echo = _text_latex(self.answer_text[:200])
         else:
             echo = r"\text{(not read)}"
         verdict = (r"\checkmark\ " if self.ok else r"\times\ ") + _text_latex(self.message)
         return r"$\displaystyle \begin{gathered}" + echo + r" \\ " + verdict + r"\end{gathered}$"
+
+
+#: What a line of a derivation can be (see :attr:`Verdict.step_status`).
+STEP_STATUSES = ("start", "follows", "failed", "not_a_step", "not_checked", "unreadable")
+_STATUS_MARKS = {"start": "•", "follows": "✓", "failed": "✗", "not_a_step": "=", "not_checked": "·", "unreadable": "?"}
+_STATUS_NOTES = {
+    "not_checked": "not checked yet",
+    "not_a_step": "the line before, rewritten: not a step",
+    "unreadable": "could not be read",
+}

@@ -70,7 +70,7 @@ import sys
 import threading
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerTimeout", "WorkerError", "run", "shutdown", "TIME_LIMIT"]
+__all__ = ["WorkerTimeout", "WorkerError", "run", "shutdown", "ensure_started", "TIME_LIMIT"]
 
 #: Hard bound, in seconds, on one check.
 TIME_LIMIT = 2.0
@@ -365,6 +365,25 @@ def run(module_name, func_name, args, timeout=TIME_LIMIT):
     if not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     return _WORKER.run(module_name, func_name, tuple(args), float(timeout))
+
+
+def ensure_started():
+    """Start the worker now if it is not running (its start-up is never part of a time limit).
+
+    Callers that share one time budget between several checks (a derivation) call this first,
+    so that the one-off start of the fork server is not charged to the learner's answer.
+
+    Examples
+    --------
+    >>> ensure_started()
+    >>> worker_pid() is not None
+    True
+    """
+    with _WORKER.lock:
+        _WORKER.forget_if_forked()
+        if not _WORKER.alive():
+            _WORKER.stop()
+            _WORKER.start()
 
 
 def shutdown():

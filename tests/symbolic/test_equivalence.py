@@ -293,7 +293,7 @@ def test_a_long_difference_between_numbers_is_printed_compactly():
     [
         ("tanh^2(z)", "write `tanh(z)^2`"),
         ("2xcos(x^2)", "write `x*cos(x^2)`"),
-        ("σ′(z)", "`σ(z)*(1 - σ(z))`"),
+        ("σ″(z)", "`σ(z)*(1 - σ(z))`"),
         ("sech(z)", "write `1/cosh(z)`"),
     ],
 )

@@ -233,27 +233,78 @@ def test_a_variable_whose_name_ends_like_a_function_is_still_a_variable():
     assert parse_answer("xcos(x + 1)", variables=["xcos", "x"]) == xcos * (x + 1)
 
 
+z3, theta3, y_hat = sympy.symbols("z3 theta3 y_hat")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("σ′(z)", sigmoid(z) * (1 - sigmoid(z))),
+        ("σ'(z)", sigmoid(z) * (1 - sigmoid(z))),
+        ("σ’(z)", sigmoid(z) * (1 - sigmoid(z))),
+        ("2*(a - y)*σ'(z)", sympy.Mul(2, a - y, sigmoid(z), 1 - sigmoid(z))),
+        ("sigmoid'(z)", sigmoid(z) * (1 - sigmoid(z))),
+        ("sigmoid_prime(z)", sigmoid(z) * (1 - sigmoid(z))),
+        ("tanh′(z)", 1 - sympy.tanh(z) ** 2),
+        ("tanh_prime(z)", 1 - sympy.tanh(z) ** 2),
+        ("relu'(z)", sympy.Heaviside(z)),
+        ("relu_prime(z)", sympy.Heaviside(z)),
+        ("exp′(z)", sympy.exp(z)),
+    ],
+)
+def test_the_derivative_of_a_known_function_may_be_written_with_a_prime(text, expected):
+    """The notebooks write σ′(z), sigmoid_prime(z3), relu_prime(z): the checker reads them."""
+    assert parse_answer(text) == expected
+
+
+def test_the_notebooks_names_are_read_with_their_variables():
+    """03 writes θ3, ŷ, σ′(z3), sigmoid_prime(z3), g′(z2); 01 writes θ."""
+    names = ["z2", "z3", "theta3", "y_hat"]
+    h = sympy.Heaviside(sympy.Symbol("z2"))
+    assert parse_answer("θ3·ŷ", variables=names) == theta3 * y_hat
+    assert parse_answer("theta3*yhat", variables=names) == theta3 * y_hat
+    assert parse_answer("sigmoid_prime(z3) θ3", variables=names) == sigmoid(z3) * (1 - sigmoid(z3)) * theta3
+    assert parse_answer("g′(z2)", variables=names, functions={"g": "relu"}) == h
+    assert parse_answer("g'(z2)*g(z3)", variables=names, functions={"g": "relu"}) == h * sympy.Max(0, z3)
+    assert parse_answer("θ*x", variables=["theta", "x"]) == sympy.Symbol("theta") * x
+    theta = sympy.Symbol("θ")
+    assert parse_answer("theta*x", variables=["θ", "x"]) == theta * x
+
+
+def test_functions_are_validated():
+    with pytest.raises(ValueError, match=r"functions\['g'\] must name an allowed function"):
+        parse_answer("g(z)", functions={"g": "open"})
+    with pytest.raises(TypeError, match="functions must be a dict"):
+        parse_answer("g(z)", functions=["g"])
+    with pytest.raises(AnswerFormatError, match="`g` is not a function this checker knows"):
+        parse_answer("g(z)")
+
+
 @pytest.mark.parametrize(
     "text, advice",
     [
-        ("σ′(z)", "write σ′(z) out: `σ(z)*(1 - σ(z))`"),
-        ("σ'(z)", "write σ′(z) out: `σ(z)*(1 - σ(z))`"),
-        ("2*(a - y)*σ'(z3)", "`σ(z3)*(1 - σ(z3))`"),
-        ("sigmoid'(z)", "`sigmoid(z)*(1 - sigmoid(z))`"),
-        ("tanh′(z)", "`1 - tanh(z)^2`"),
-        ("relu'(z)", "`Heaviside(z)`"),
         ("g'(z)", "write the derivative itself, e.g. `σ(z)*(1 - σ(z))` for σ′(z)"),
         ("g''(z)", "primes (′ or ') are not understood"),
+        ("σ''(z)", "write σ′(z) out"),
         ("f'(x)", "primes (′ or ') are not understood"),
         ("(σ(z))′", "`(σ(z))′`: primes"),
-        ("σ’(z)", "primes"),
+        ("σ′*z", "write σ′(z) out"),
     ],
 )
-def test_a_prime_is_refused_with_the_derivative_to_write(text, advice):
+def test_other_primes_are_refused_with_the_derivative_to_write(text, advice):
     with pytest.raises(AnswerFormatError) as info:
         parse_answer(text)
     assert "primes (′ or ') are not understood" in str(info.value)
     assert advice in str(info.value)
+
+
+def test_an_unevaluated_reading_keeps_the_text_as_written():
+    """For the echo: `x + 0`, `1*x` and the order of terms stay as typed."""
+    from course_pkg.symbolic import to_latex
+
+    assert to_latex(parse_answer("x*1 + 0", evaluate=False)) != to_latex(parse_answer("x"))
+    assert parse_answer("x*1 + 0", evaluate=False) != parse_answer("x", evaluate=False)
+    assert to_latex(parse_answer("σ′(z)", evaluate=False)) == r"\sigma'\left(z\right)"
 
 
 @pytest.mark.parametrize(

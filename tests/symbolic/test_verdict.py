@@ -18,8 +18,19 @@ def test_truthiness_and_validation():
 def test_html_echoes_the_expression_first_then_the_verdict():
     v = equivalent("σ(z)(1 − σ(z))", "exp(-z)/(1 + exp(-z))^2")
     page = v._repr_html_()
-    assert page.index("as understood") < page.index("Correct")
+    assert page.index("You typed: <code>σ(z)(1 − σ(z))</code>") < page.index("Correct")
     assert r"\sigma\left(z\right)" in page
+
+
+def test_the_echo_is_what_was_typed_not_sympys_simplified_form():
+    """`x + 0`, `1*x`, `x*1` and `x` are four different texts: the echo shows each as typed."""
+    typed = ["x + 0", "1*x", "(x)^1", "x"]
+    echoes = [equivalent(t, "x").typed_latex for t in typed]
+    assert len(set(echoes)) == 4, echoes
+    v = equivalent("x + 0", "2*x")
+    assert v.echo == "You typed: x + 0"
+    assert v._repr_html_().index("x + 0") < v._repr_html_().index(v.message[:10])
+    assert v._repr_latex_().index(v.typed_latex) < v._repr_latex_().index(r"\times\ ")
 
 
 def test_html_escapes_user_text():
@@ -39,7 +50,7 @@ def test_latex_rendering():
 def test_derivation_verdict_marks_the_failed_step():
     v = check_derivation(["(z+1)^2", "z^2 + 1"])
     page = v._repr_html_()
-    assert "✗" in page and "derivation, as understood" in page
+    assert "✗" in page and "derivation, as you typed it" in page
     assert r"\begin{aligned}" in v._repr_latex_()
 
 
