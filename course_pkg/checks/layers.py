@@ -253,15 +253,54 @@ class Outputs:
         if not learner.has(self.name):
             raise LearnerMissing(self.name)
         cases = list(self.cases(rng))
+        records, first_wrong = [], None  # records: (case, [(label, got, want)]) of every readable result
         for case in cases:
-            outcome = self._one(learner, case)
-            if outcome is not None:
-                return outcome
-        classes = list(dict.fromkeys(c.cls for c in cases))
-        return Outcome(True, "ok", f"{self.title or self.name}: right on {len(cases)} cases "
-                       f"({'; '.join(classes)}).")
+            read = self._read(learner, case)
+            if isinstance(read, Outcome):
+                if first_wrong is None:
+                    return read
+                break  # a wrong value came first: it is the one to explain
+            records.append((case, read))
+            if first_wrong is None and any(not self.tolerance.close(a, w) for _, a, w in read):
+                first_wrong = len(records) - 1
+        if first_wrong is None:
+            classes = list(dict.fromkeys(c.cls for c in cases))
+            return Outcome(True, "ok", f"{self.title or self.name}: right on {len(cases)} cases "
+                           f"({'; '.join(classes)}).")
+        case, parts = records[first_wrong]
+        where = case.where or self.name
+        probe = self._matching_probe(records, first_wrong)
+        if probe is not None:
+            return _fail(probe.kind, f"{where} is not right ({case.cls}).\n{probe.message}", case.cls)
+        bad = [i for i, (_, a, w) in enumerate(parts) if not self.tolerance.close(a, w)]
+        label, arr, want = parts[bad[0]]
+        kind, why = _how_wrong(label, arr, want, self.tolerance)
+        right = [parts[i][0] for i in range(len(parts)) if i not in bad]
+        tail = f" Right: {', '.join(right)}." if right else ""
+        wrong_labels = ", ".join(parts[i][0] for i in bad)
+        return _fail(kind, f"{where} is not right ({case.cls}).\nWrong: {wrong_labels}.{tail}\n{why}", case.cls)
 
-    def _one(self, learner, case):
+    def _matching_probe(self, records, wrong_at):
+        """The first probe equal to the learner's result on every case, and wrong where it failed."""
+        for probe in self.probes:
+            try:
+                values = []
+                for case, _ in records:
+                    parts = self.unpack(probe.wrong(*resolve(case.args), **resolve(case.kwargs)), case)
+                    values.append([_asarray(v, dtype=_float64) for _, v in parts])
+            except Exception:  # noqa: BLE001 - a probe that does not apply to these cases
+                continue
+            same = all(
+                len(v) == len(parts) and all(x.shape == a.shape and self.tolerance.close(a, x)
+                                             for x, (_, a, _) in zip(v, parts))
+                for v, (_, parts) in zip(values, records))
+            wrong_there = any(not self.tolerance.close(x, w) for x, (_, _, w) in zip(values[wrong_at], records[wrong_at][1]))
+            if same and wrong_there:
+                return probe
+        return None
+
+    def _read(self, learner, case):
+        """The learner's result on ``case`` as [(label, array, expected array)], or a failing Outcome."""
         where = case.where or self.name
         args, kwargs = resolve(case.args), resolve(case.kwargs)
         want_parts = self.unpack(self.reference(*args, **kwargs), case)
@@ -273,51 +312,37 @@ class Outputs:
         if learner.last_call().mutated:
             return _fail("mutated", f"{where} modified an input array; compute new arrays instead of "
                          "writing into the ones passed in.", case.cls)
-        n_layers = len(case.args[0])
-        for n in self.per_layer:
-            used = learner.calls(n) - before[n]
-            if used != n_layers:
-                return _fail("budget", f"{where} called {n} {used} time{'s' if used != 1 else ''} for a "
-                             f"network of {n_layers} layer{'s' if n_layers != 1 else ''}: build it from your "
-                             f"layers, one {n} per layer.", case.cls)
+        if self.per_layer:
+            n_layers = len(case.args[0])
+            for n in self.per_layer:
+                used = learner.calls(n) - before[n]
+                if used != n_layers:
+                    return _fail("budget", f"{where} called {n} {used} time{'s' if used != 1 else ''} for a "
+                                 f"network of {n_layers} layer{'s' if n_layers != 1 else ''}: build it from your "
+                                 f"layers, one {n} per layer.", case.cls)
         parts = self.unpack(got, case)
         if isinstance(parts, str):
             return _fail("type", f"{where}: {parts}", case.cls)
-        arrays = []
+        read = []
         for (label, value), (_, want) in zip(parts, want_parts):
             arr = _to_float_array(value)
             if arr is None:
                 return _fail("type", f"{where}: {label} should be a number or an array of numbers; it is "
-                             f"{engine._type_name(value) if hasattr(engine, '_type_name') else type(value).__name__}.",
-                             case.cls)
+                             f"{_type_name(value)}.", case.cls)
             want = _asarray(want, dtype=_float64)
             if arr.shape != want.shape:
                 return _fail("shape", f"{where} ({case.cls}): {label} has shape {_shape_text(arr.shape)}, "
                              + self.shape_hint(label, arr.shape, want.shape, case), case.cls)
             if not bool(_all(_isfinite(arr))):
                 return _fail("not_finite", f"{where} ({case.cls}): {label} contains NaN or infinity.", case.cls)
-            arrays.append((label, arr, want))
-        bad = [i for i, (_, arr, want) in enumerate(arrays) if not self.tolerance.close(arr, want)]
-        if not bad:
-            return None
-        for probe in self.probes:
-            try:
-                wrong = self.unpack(probe.wrong(*resolve(case.args), **resolve(case.kwargs)), case)
-                wrong = [_asarray(v, dtype=_float64) for _, v in wrong]
-            except Exception:  # noqa: BLE001 - a probe that does not apply to this case
-                continue
-            if len(wrong) != len(arrays) or any(w.shape != a.shape for w, (_, a, _) in zip(wrong, arrays)):
-                continue
-            matches = all(self.tolerance.close(a, w) for w, (_, a, _) in zip(wrong, arrays))
-            differs = any(not self.tolerance.close(w, want) for w, (_, _, want) in zip(wrong, arrays))
-            if matches and differs:
-                return _fail(probe.kind, f"{where} is not right ({case.cls}).\n{probe.message}", case.cls)
-        label, arr, want = arrays[bad[0]]
-        kind, why = _how_wrong(label, arr, want, self.tolerance)
-        right = [arrays[i][0] for i in range(len(arrays)) if i not in bad]
-        tail = f" Right: {', '.join(right)}." if right else ""
-        wrong_labels = ", ".join(arrays[i][0] for i in bad)
-        return _fail(kind, f"{where} is not right ({case.cls}).\nWrong: {wrong_labels}.{tail}\n{why}", case.cls)
+            read.append((label, arr, want))
+        return read
+
+
+def _type_name(value):
+    if isinstance(value, Opaque):
+        return f"a {value.type_name}"
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)
@@ -899,13 +924,13 @@ _FORWARD_PROBES = (
 )
 
 _BACKWARD_PROBES = (
-    Probe("missing_division", wrong=lambda dA, cache, act: _ref_backward(dA, cache, act, mean=False) if cache[0].shape[0] > 1 else None,
+    Probe("missing_division", wrong=lambda dA, cache, act: _ref_backward(dA, cache, act, mean=False),
           message="dW and db are m times too large: they are gradients of the mean cost, so the sums over the "
                   "examples are divided by m."),
     Probe("missing_division", wrong=lambda dA, cache, act: (
-        lambda r: (r[0], r[1], r[2] * cache[0].shape[0]))(_ref_backward(dA, cache, act)) if cache[0].shape[0] > 1 else None,
+        lambda r: (r[0], r[1], r[2] * cache[0].shape[0]))(_ref_backward(dA, cache, act)),
           message="db is m times too large: it is the mean of E over the rows (the examples), not their sum."),
-    Probe("extra_factor", wrong=lambda dA, cache, act: _ref_backward(dA, cache, act, dA_prev_mean=True) if cache[0].shape[0] > 1 else None,
+    Probe("extra_factor", wrong=lambda dA, cache, act: _ref_backward(dA, cache, act, dA_prev_mean=True),
           message="dA_prev is divided by m: it is per example (∂c_x/∂A_prev), and only dW and db, the gradients of "
                   "the shared parameters, are means. Dividing here makes the layer below divide again."),
     Probe("transposed", wrong=lambda dA, cache, act: _ref_backward(dA, cache, act, transposed=True),
@@ -924,10 +949,10 @@ _BACKWARD_PROBES = (
 )
 
 _NETWORK_PROBES = (
-    Probe("missing_division", wrong=lambda *a, **k: _variant_network(*a, **k, mean=False) if np.shape(a[2])[0] > 1 else None,
+    Probe("missing_division", wrong=lambda *a, **k: _variant_network(*a, **k, mean=False),
           message="Every gradient is m times too large: each layer's dW and db are means over the batch (divide "
                   "by m in dense_backward)."),
-    Probe("missing_division", wrong=lambda *a, **k: _variant_network(*a, **k, cost_sum=True) if np.shape(a[2])[0] > 1 else None,
+    Probe("missing_division", wrong=lambda *a, **k: _variant_network(*a, **k, cost_sum=True),
           message="The cost is the sum over the batch; it is the mean, C = (1/m) Σ_x c_x."),
     Probe("factor_two", wrong=lambda *a, **k: _variant_network(*a, **k, loss_swap=True),
           message="The gradients are off by a factor of 2: dA^[L] must be the derivative of the loss you compute "
@@ -936,7 +961,7 @@ _NETWORK_PROBES = (
           message="Every gradient has the wrong sign: dA^[L] = ∂c/∂a, e.g. a − y for ½(y − a)², not y − a."),
     Probe("wrong_activation", wrong=lambda *a, **k: _variant_network(*a, **k, output_as_hidden=True),
           message="The output layer uses the hidden activation: layers 1..L-1 use `hidden`, layer L uses `output`."),
-    Probe("extra_factor", wrong=lambda *a, **k: _variant_network(*a, **k, dA_prev_mean=True) if np.shape(a[2])[0] > 1 else None,
+    Probe("extra_factor", wrong=lambda *a, **k: _variant_network(*a, **k, dA_prev_mean=True),
           message="The layers below the output get gradients divided by m again and again: dA_prev must stay per "
                   "example; only dW and db are divided by m."),
     Probe("missing_derivative", wrong=lambda *a, **k: _variant_network(*a, **k, no_hidden_g=True),
