@@ -213,3 +213,11 @@ def test_not_written_and_outcomes_are_plain_json():
 def test_an_undeclared_name_in_a_typed_answer_is_a_format_error_with_the_hint():
     outcome = _run(F.ERROR_TERM, "(e2_1*w2_12 + e2_2*w2_22)*Heaviside(z1_2)")
     assert outcome.kind == "format" and "write each one out with BP1" in outcome.message
+
+
+@pytest.mark.parametrize("answer", [
+    "((a2_1 - y1)*sigmoid_prime(z2_1)*w2_12 + (a2_2 - y2)*σ′(z2_2)*w2_22)*relu_prime(z1_2)",
+    "H(z1_2) (w2_12 (σ(z2_1) - y1) σ(z2_1)(1 - σ(z2_1)) + w2_22 (σ(z2_2) - y2) σ(z2_2)(1 - σ(z2_2)))",
+])
+def test_every_correct_spelling_of_the_error_term_passes(answer):
+    assert _run(F.ERROR_TERM, answer).passed
