@@ -1,21 +1,16 @@
-"""What every checker shares: hard-to-fool comparisons with feedback a learner can act on.
+"""What every checker shares: reference implementations off limits, and a tamper check.
 
-A checker is called from an nbgrader test cell. nbgrader scores a cell that raises as 0 and any
-other cell as full marks, so the contract is:
+The exercise engine (:mod:`course_pkg.checks.engine`) runs every check; this module holds the two
+guards it relies on when the learner's code runs in the same process (the notebook's
+self-checks):
 
-* on failure, raise :class:`AssertionError` whose message says what was expected, what came and
-  the likely misconception;
-* on success, print one short line (:func:`passed`) and return ``None``;
-* never write to stderr.
-
-The numpy functions the comparisons rely on are bound here, when the module is imported, so a
-learner who later patches ``np.allclose`` (or ``np.asarray``) changes nothing the checker sees.
-
-The checkers run in the learner's kernel, so a learner could also replace a checker itself
-(``checks.check_sigmoid = lambda *a, **k: print("✔")``). Every checker module therefore calls
-:func:`seal` when it is imported, and the hidden part of every graded test cell starts with
-:func:`assert_untampered`, which fails if anything recorded was replaced since (see its docstring
-for what it stops and what it cannot).
+* :class:`forbid_reference` switches the course's reference implementations off while a
+  learner's function runs (:class:`~course_pkg.checks.learner.InProcessLearner` uses it);
+* :func:`seal` and :func:`assert_untampered`: every spec module seals itself when imported, and
+  the hidden part of every graded test cell starts with ``checks.assert_untampered()``, which
+  fails if anything recorded was replaced since (see its docstring for what it stops and what
+  it cannot). The trusted grader (:mod:`course_pkg.grading`) runs the same specs out of the
+  learner's reach.
 """
 
 import sys as _sys
@@ -23,32 +18,6 @@ from importlib import import_module as _import_module
 from sys import _getframe
 from types import FunctionType as _FunctionType
 from types import ModuleType as _ModuleType
-
-import numpy as np
-
-# Bound once at import: later monkey-patching of numpy does not reach the checkers.
-_asarray = np.asarray
-_array = np.array
-_isfinite = np.isfinite
-_abs = np.abs
-_max = np.max
-_all = np.all
-_any = np.any
-_maximum = np.maximum
-_median = np.median
-_float64 = np.float64
-_ndarray = np.ndarray
-_array_equal = np.array_equal
-_default_rng = np.random.default_rng
-_argmax = np.argmax
-_unravel_index = np.unravel_index
-_array2string = np.array2string
-
-#: Relative and absolute tolerance for "this is the same number" in float64 comparisons.
-RTOL = 1e-6
-ATOL = 1e-9
-#: How close a ratio must be to a constant to be called "off by a constant factor".
-RATIO_TOL = 1e-6
 
 
 def module_functions(module_names):
@@ -65,220 +34,6 @@ def module_functions(module_names):
             if isinstance(obj, _FunctionType) and obj.__module__ == module.__name__ and not obj.__closure__
         ]
     return tuple(functions)
-
-
-def passed(message):
-    """Print the one short line a checker prints on success.
-
-    >>> passed("sigmoid is stable at z = ±1e4")
-    ✔ sigmoid is stable at z = ±1e4
-    """
-    print(f"✔ {message}")
-
-
-def rng(seed):
-    """The checker's own random generator (never the global numpy state)."""
-    return _default_rng(seed)
-
-
-def as_learner_array(result, name, shape=None):
-    """Convert a learner's result to a float64 array, or fail with a message that says why.
-
-    Parameters
-    ----------
-    result : object
-        What the learner's code returned.
-    name : str
-        How to call it in the message, e.g. ``"sigmoid(z)"``.
-    shape : tuple of int, optional
-        The exact shape expected; a mismatch fails (no broadcasting, no squeezing).
-
-    Returns
-    -------
-    ndarray of float64
-        A fresh array (the learner's object is never kept or mutated).
-
-    Raises
-    ------
-    AssertionError
-        If ``result`` is ``None``, not numeric, has the wrong shape or holds NaN/inf.
-
-    Examples
-    --------
-    >>> as_learner_array([1, 2], "f(x)", shape=(2,))
-    array([1., 2.])
-    >>> as_learner_array(None, "f(x)")
-    Traceback (most recent call last):
-    ...
-    AssertionError: f(x) returned None: did the function forget to `return` its result?
-    """
-    if result is None:
-        raise AssertionError(
-            f"{name} returned None: did the function forget to `return` its result?"
-        )
-    try:
-        arr = _array(result, dtype=_float64, copy=True)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise AssertionError(
-            f"{name} should be a number or an array of numbers, "
-            f"but it is a {type(result).__name__} that cannot be read as one ({exc})."
-        ) from None
-    if shape is not None and arr.shape != tuple(shape):
-        raise AssertionError(
-            f"{name} has shape {arr.shape}, but shape {tuple(shape)} was expected."
-            + _shape_hint(arr.shape, tuple(shape))
-        )
-    if not _all(_isfinite(arr)):
-        raise AssertionError(
-            f"{name} contains NaN or infinity; a numerically stable computation stays finite."
-        )
-    return arr
-
-
-def _shape_hint(got, expected):
-    if len(got) == 2 and got == expected[::-1]:
-        return " It looks transposed."
-    if sorted(got) == sorted(expected):
-        return " The axes are in the wrong order."
-    if got == () and expected != ():
-        return " A single number came back where an array was expected: did you sum or average too early?"
-    if len(got) == len(expected) + 1 and 1 in got:
-        return " There is an extra axis of length 1."
-    if len(got) + 1 == len(expected):
-        return " An axis is missing: did you sum over an axis you should have kept?"
-    return ""
-
-
-def diagnose(got, expected):
-    """Name the likely mistake when ``got`` is not ``expected`` (same shapes), or return ``""``.
-
-    Recognises a sign flip, a constant factor, an additive constant and a transposition.
-
-    >>> diagnose(np.array([2.0, -4.0]), np.array([1.0, -2.0]))
-    'It is off by a factor of 2: every entry is 2 times the expected value.'
-    >>> diagnose(np.array([-1.0, 2.0]), np.array([1.0, -2.0]))
-    'The sign is flipped: every entry has the opposite sign.'
-    """
-    got = _asarray(got, dtype=_float64)
-    expected = _asarray(expected, dtype=_float64)
-    if got.shape != expected.shape or got.size == 0:
-        return ""
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got, expected.T) and not _close(got, expected):
-        return "It equals the expected matrix transposed: check the order of rows and columns."
-    nonzero = _abs(expected) > ATOL
-    if _any(nonzero):
-        ratios = got[nonzero] / expected[nonzero]
-        ratio = float(_median(ratios))
-        if _all(_abs(ratios - ratio) <= RATIO_TOL * max(1.0, abs(ratio))) and _all(
-            _abs(got[~nonzero]) <= ATOL
-        ):
-            if abs(ratio + 1.0) <= RATIO_TOL:
-                return "The sign is flipped: every entry has the opposite sign."
-            if abs(ratio) <= ATOL:
-                return "Every entry is 0: is a factor missing or is the result never computed?"
-            return (
-                f"It is off by a factor of {_nice(ratio)}: every entry is {_nice(ratio)} times "
-                "the expected value."
-            )
-    diff = got - expected
-    shift = float(_median(diff))
-    if _all(_abs(diff - shift) <= RATIO_TOL * max(1.0, abs(shift))) and abs(shift) > ATOL:
-        return f"It is off by the constant {_nice(shift)} everywhere."
-    return ""
-
-
-def _nice(x):
-    for den in (1, 2, 3, 4, 8):
-        num = round(x * den)
-        if num != 0 and abs(x * den - num) <= 1e-6 * max(1.0, abs(x * den)):
-            return f"{num}" if den == 1 else f"{num}/{den}"
-    return f"{x:.4g}"
-
-
-def _close(a, b, rtol=RTOL, atol=ATOL):
-    return bool(_all(_abs(a - b) <= atol + rtol * _abs(b)))
-
-
-def assert_close(got, expected, name, *, rtol=RTOL, atol=ATOL, where=None, hint=None):
-    """Fail with a specific message unless ``got`` equals ``expected`` within tolerance.
-
-    Parameters
-    ----------
-    got : ndarray
-        The learner's value, already converted by :func:`as_learner_array`.
-    expected : array_like
-        The value the checker computed itself.
-    name : str
-        What is compared, e.g. ``"sigmoid_prime(z)"``.
-    where : str, optional
-        The input it was evaluated at, for the message (``"at z = [0, 1, 2]"``).
-    hint : str, optional
-        A misconception to name when no pattern is recognised.
-
-    >>> assert_close(np.array([1.0]), [1.0], "f(x)")
-    >>> assert_close(np.array([2.0]), [1.0], "f(x)", where="at x = 0")
-    Traceback (most recent call last):
-    ...
-    AssertionError: f(x) at x = 0 is wrong.
-      expected: [1.]
-      got:      [2.]
-    It is off by a factor of 2: every entry is 2 times the expected value.
-    """
-    expected = _asarray(expected, dtype=_float64)
-    if got.shape != expected.shape:
-        raise AssertionError(
-            f"{name} has shape {got.shape}, but shape {expected.shape} was expected."
-            + _shape_hint(got.shape, expected.shape)
-        )
-    if _close(got, expected, rtol, atol):
-        return
-    worst = int(_argmax(_abs(got - expected)))
-    lines = [f"{name}{' ' + where if where else ''} is wrong."]
-    if got.size <= 8:
-        lines += [f"  expected: {_fmt(expected)}", f"  got:      {_fmt(got)}"]
-    else:
-        idx = _unravel_index(worst, got.shape)
-        lines += [
-            f"  the largest difference is at index {tuple(int(i) for i in idx)}: "
-            f"expected {expected[idx]:.6g}, got {got[idx]:.6g}"
-        ]
-    why = diagnose(got, expected) or (hint or "")
-    if why:
-        lines.append(why)
-    raise AssertionError("\n".join(lines))
-
-
-def _fmt(a):
-    return _array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
-
-
-def call_learner(func, *args, name=None, forbid=(), forbid_label=None):
-    """Call the learner's ``func`` on copies of ``args``; turn its exceptions into feedback.
-
-    Returns what ``func`` returned. Fails if ``func`` is not callable, raises, or modifies its
-    inputs (the course's functions are pure). While it runs, the functions in ``forbid`` (the
-    course's reference implementations) are switched off by :class:`forbid_reference`, whose
-    message names the learner's function as ``forbid_label`` (default: ``name``).
-    """
-    label = name or getattr(func, "__name__", "your function")
-    with forbid_reference(*forbid, label=forbid_label or label):
-        if not callable(func):
-            raise AssertionError(f"{label} should be a function, but it is a {type(func).__name__}.")
-        copies = [a.copy() if isinstance(a, _ndarray) else a for a in args]
-        try:
-            result = func(*copies)
-        except NotImplementedError:
-            raise AssertionError(
-                f"{label} is not written yet: replace `raise NotImplementedError()` with your code."
-            ) from None
-        except Exception as exc:  # the learner's bug, reported as feedback
-            raise AssertionError(f"{label} raised {type(exc).__name__}: {exc}") from None
-        for original, passed_in in zip(args, copies):
-            if isinstance(original, _ndarray) and not _array_equal(original, passed_in):
-                raise AssertionError(
-                    f"{label} modified its input array; compute a new array instead of changing the one passed in."
-                )
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,6 +148,7 @@ _NAMED_CHANGES = 3
 def _tamper_guard():
     """Build :func:`seal` and :func:`assert_untampered` around a registry only they can see."""
     modules = {}  # module name -> module object, as sealed
+    bindings = {}  # module name -> what its parent package bound to its last name part, as sealed
     records = []  # (label, namespace, name, value, function, code, defaults, kwdefaults)
     missing = object()
 
@@ -474,6 +230,9 @@ def _tamper_guard():
             if module is None or name in modules:
                 continue
             modules[name] = module
+            parent, _, child = name.rpartition(".")
+            if parent in _sys.modules:
+                bindings[name] = vars(_sys.modules[parent]).get(child, missing)
             record_module(module)
             if name.startswith(_COURSE):
                 pending += sorted(course_modules_used_by(module) - set(modules))
@@ -488,7 +247,11 @@ def _tamper_guard():
                 found.append(f"sys.modules[{name!r}] was replaced")
                 continue
             parent, _, child = name.rpartition(".")
-            if parent in _sys.modules and vars(_sys.modules[parent]).get(child, module) is not module:
+            # (a package may bind a function over its submodule's name: `from .leaks import leaks`)
+            # (a module sealed while it is imported is bound to its package just after)
+            current = vars(_sys.modules[parent]).get(child, missing) if parent in _sys.modules else missing
+            sealed = bindings.get(name, missing)
+            if current is not sealed and not (sealed is missing and current is module):
                 found.append(f"{name} was replaced")
         for label, namespace, name, value, func, code, defaults, kwdefaults in records:
             current = namespace.get(name, missing)
@@ -538,19 +301,19 @@ def _tamper_guard():
         Raises
         ------
         AssertionError
-            Naming what was replaced, e.g. ``course_pkg.checks.activations.check_sigmoid``.
+            Naming what was replaced, e.g. ``course_pkg.checks.activations.check``.
 
         Examples
         --------
         >>> from course_pkg.checks import activations as checks
         >>> checks.assert_untampered()
-        >>> real = checks.check_relu
-        >>> checks.check_relu = lambda *args, **kwargs: print("✔")
+        >>> real = checks.check
+        >>> checks.check = lambda *args, **kwargs: print("✔")
         >>> checks.assert_untampered()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        AssertionError: The course's checkers or reference implementations were changed in this notebook (course_pkg.checks.activations.check_relu was replaced); ...
-        >>> checks.check_relu = real
+        AssertionError: The course's checkers or reference implementations were changed in this notebook (course_pkg.checks.activations.check was replaced); ...
+        >>> checks.check = real
         >>> checks.assert_untampered()
         """
         found = changes()

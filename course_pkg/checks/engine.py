@@ -104,6 +104,7 @@ __all__ = [
     "Formula",
     "Derivation",
     "run",
+    "parse_typed",
     "notebook_check",
 ]
 
@@ -126,7 +127,7 @@ RUNNER_KINDS = (
 MISCONCEPTIONS = (
     # finite differences (01)
     "forward_difference", "backward_difference", "step_not_halved", "precedence",
-    "missing_division", "second_difference", "ignores_h",
+    "missing_division", "second_difference", "ignores_h", "default_step",
     # derivatives and the chain rule (01-03)
     "missing_inner_derivative", "missing_outer_derivative", "outer_at_derivative",
     "wrong_argument", "power_of_function", "wrong_derivative", "function_itself",
@@ -216,12 +217,16 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Case:
-    """One case: its class (``"z = 0"``, ``"ReLU 1 off"``), the plain arguments, how to show it."""
+    """One case: its class (``"z = 0"``, ``"ReLU 1 off"``), the plain arguments, how to show it.
+
+    ``hint`` is added to the message when the result is wrong and no probe explains it.
+    """
 
     cls: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     where: str = ""
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,7 @@ class Formula:
     numeric: Callable
     display: str = ""
     definitions: tuple = ()
+    aliases: tuple = ()
     tolerance: Tolerance = Tolerance("agreement with finite differences", rtol=1e-6, atol=1e-8)
     probes: tuple = ()
     off_path: tuple = ()
@@ -511,7 +517,7 @@ def _diagnose(spec, got, expected):
         right = [k for k, b in zip(spec.keys, bad.ravel()) if not b]
         text = f"Wrong: {', '.join(wrong)}" + (f"; right: {', '.join(right)}." if right else ".")
         return "wrong", text
-    if got.ndim == 0:
+    if got.size == 1:
         return "wrong", f"It is not within the tolerance ({spec.tolerance.name})."
     return "wrong", (f"{int(bad.sum())} of {bad.size} entries are wrong (tolerance: "
                      f"{spec.tolerance.name}), the first at index "
@@ -522,44 +528,74 @@ def _run_function(spec, learner, rng):
     if not learner.has(spec.name):
         raise LearnerMissing(spec.name)
     cases = list(spec.cases(rng))
+    records = []  # (case, the learner's array, the expected array) for every case with a readable result
+    first_wrong = None
     for case in cases:
+        failure = None
         where = _where(spec, case)
-        args, kwargs = resolve(case.args), resolve(case.kwargs)
-        expected = to_plain(spec.reference(*args, **kwargs))
+        expected = to_plain(spec.reference(*resolve(case.args), **resolve(case.kwargs)))
         before = {b.name: learner.calls(b.name) for b in spec.budget}
         try:
             got = learner.call(spec.name, *case.args, **case.kwargs)
         except LearnerRaised as exc:
-            return _raised(spec, exc, where, case.cls)
-        info = learner.last_call()
-        if info.mutated:
-            return _fail("mutated", f"{where} modified its input array; compute a new array instead "
-                         "of changing the one passed in.", case.cls)
-        for b in spec.budget:
-            used = learner.calls(b.name) - before[b.name] - (1 if b.name == spec.name else 0)
-            if used > b.at_most:
-                return _fail("budget", f"{where} called {b.name} {used} times. {b.message}", case.cls)
-        if spec.silent and any(category == "RuntimeWarning" for category, _ in info.warnings):
-            message = next(m for c, m in info.warnings if c == "RuntimeWarning")
-            return _fail("warning", f"{where} warned ({message}). {spec.silent}", case.cls)
-        arr = _read_result(spec, got, expected, where, case)
-        if isinstance(arr, Outcome):
-            return arr
+            failure = _raised(spec, exc, where, case.cls)
+        else:
+            failure = _after_call(spec, learner, before, where, case)
+            if failure is None:
+                arr = _read_result(spec, got, expected, where, case)
+                failure = arr if isinstance(arr, Outcome) else None
+        if failure is not None:
+            if first_wrong is None:
+                return failure
+            break  # a wrong value came first: it is the one to explain
         want = _as_array(spec, expected)
-        if spec.tolerance.close(arr, want):
+        records.append((case, arr, want))
+        if first_wrong is None and not spec.tolerance.close(arr, want):
+            first_wrong = len(records) - 1
+    if first_wrong is None:
+        classes = list(dict.fromkeys(c.cls for c in cases))
+        title = spec.title or spec.name
+        return Outcome(True, "ok", f"{title}: right on {len(cases)} cases ({', '.join(classes)}).")
+    case, arr, want = records[first_wrong]
+    head = f"{_where(spec, case)} is not right ({case.cls})."
+    probe = _matching_probe(spec, records, first_wrong)
+    if probe is not None:
+        return _fail(probe.kind, f"{head}\n{probe.message}", case.cls)
+    kind, why = _diagnose(spec, arr, want)
+    why = f"{why} {case.hint}" if case.hint else why
+    return _fail(kind, f"{head}\n{why}", case.cls)
+
+
+def _after_call(spec, learner, before, where, case):
+    """What the call did besides returning: modified inputs, too many calls, forbidden warnings."""
+    info = learner.last_call()
+    if info.mutated:
+        return _fail("mutated", f"{where} modified its input array; compute a new array instead "
+                     "of changing the one passed in.", case.cls)
+    for b in spec.budget:
+        used = learner.calls(b.name) - before[b.name] - (1 if b.name == spec.name else 0)
+        if used > b.at_most:
+            return _fail("budget", f"{where} called {b.name} {used} times. {b.message}", case.cls)
+    if spec.silent and any(category == "RuntimeWarning" for category, _ in info.warnings):
+        message = next(m for c, m in info.warnings if c == "RuntimeWarning")
+        return _fail("warning", f"{where} warned ({message}). {spec.silent}", case.cls)
+    return None
+
+
+def _matching_probe(spec, records, wrong_at):
+    """The first probe whose output equals the learner's on every case, and differs from the reference where it failed."""
+    for probe in spec.probes:
+        try:
+            values = [_as_array(spec, to_plain(probe.wrong(*resolve(c.args), **resolve(c.kwargs))))
+                      for c, _, _ in records]
+        except Exception:  # noqa: BLE001 - a probe that does not apply to these cases
             continue
-        for probe in spec.probes:
-            try:
-                value = _as_array(spec, to_plain(probe.wrong(*resolve(case.args), **resolve(case.kwargs))))
-            except Exception:  # noqa: BLE001 - a probe that does not apply to this case
-                continue
-            if value.shape == want.shape and spec.tolerance.close(arr, value) and not spec.tolerance.close(value, want):
-                return _fail(probe.kind, f"{where} is not right ({case.cls}).\n{probe.message}", case.cls)
-        kind, why = _diagnose(spec, arr, want)
-        return _fail(kind, f"{where} is not right ({case.cls}).\n{why}", case.cls)
-    classes = list(dict.fromkeys(c.cls for c in cases))
-    title = spec.title or spec.name
-    return Outcome(True, "ok", f"{title}: right on {len(cases)} cases ({', '.join(classes)}).")
+        if any(v.shape != a.shape for v, (_, a, _) in zip(values, records)):
+            continue
+        if all(spec.tolerance.close(a, v) for v, (_, a, _) in zip(values, records)) and not spec.tolerance.close(
+                values[wrong_at], records[wrong_at][2]):
+            return probe
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,10 +615,20 @@ def _read_text(spec, learner):
     return text
 
 
+def parse_typed(text, spec):
+    """Read a typed answer as ``spec`` does: its aliases, variables and definitions (never run).
+
+    Raises :class:`course_pkg.symbolic.AnswerFormatError` when the text cannot be read.
+    """
+    return _parse(text, spec)
+
+
 def _parse(text, spec):
     """Parse one typed expression with the exercise's variables and definitions substituted."""
     import sympy
 
+    for letter, name in sorted(getattr(spec, "aliases", ()), key=lambda a: -len(a[0])):
+        text = text.replace(letter, f" {name} ")
     expr = _symbolic.parse_answer(text, variables=list(spec.variables))
     if getattr(spec, "definitions", ()):
         symbols = {s.name: s for s in expr.free_symbols}
@@ -596,8 +642,15 @@ def _parse(text, spec):
 
 
 def _values_at(exprs, points):
-    """Every expression's value at every point (inside the worker): floats, None where undefined."""
+    """Every expression's value at every point (inside the worker): floats, None where undefined.
+
+    Evaluated by :func:`course_pkg.symbolic.numeric.evaluate` (mpmath, no ``eval``), with the
+    course's convention :math:`H(0) = 0`.
+    """
+    import mpmath
     import sympy
+
+    from course_pkg.symbolic.numeric import BadPoint, evaluate
 
     out = []
     for expr in exprs:
@@ -606,8 +659,9 @@ def _values_at(exprs, points):
         row = []
         for point in points:
             try:
-                value = complex(expr.evalf(30, subs={s: point[n] for n, s in symbols.items() if n in point}))
-            except (TypeError, ValueError, ArithmeticError, KeyError):
+                value, _ = evaluate(expr, {s: mpmath.mpf(point[n]) for n, s in symbols.items()})
+                value = complex(value)
+            except (BadPoint, KeyError, TypeError, ValueError, ArithmeticError):
                 value = complex("nan")
             row.append(value.real if abs(value.imag) <= 1e-12 and value == value else None)
         out.append(row)
@@ -662,18 +716,15 @@ def _run_formula(spec, learner, rng):
         return _fail("timeout", f"{head}: {verdict.message}")
     cases = list(spec.cases(rng))
     points = [dict(c.kwargs) for c in cases]
-    probes = []
-    for probe in spec.probes:
-        probes.append(_parse(probe.wrong, spec))
-    values = _evaluate([answer, *probes], points)
-    if values is None:
-        return _fail("timeout", f"{head}: the checker could not evaluate it in time; simplify it and try again.")
     targets = [float(spec.numeric(**point)) for point in points]
-    numeric_ok = _matches(spec.tolerance, values[0], targets)
-    if verdict.ok and numeric_ok:
+    values = _evaluate([answer], points) if verdict.ok else None
+    if verdict.ok and values is not None and _matches(spec.tolerance, values[0], targets):
         classes = list(dict.fromkeys(c.cls for c in cases))
         return Outcome(True, "ok", f"{display} = {text}: right, and it agrees with finite differences "
                        f"on {len(cases)} cases ({', '.join(classes)}).")
+    values = _evaluate([answer, *(_parse(probe.wrong, spec) for probe in spec.probes)], points)
+    if values is None:
+        return _fail("timeout", f"{head}: the checker could not evaluate it in time; simplify it and try again.")
     failing = next((c.cls for c, v, t in zip(cases, values[0], targets)
                     if not _matches(spec.tolerance, [v], [t])), None)
     for probe, probe_values in zip(spec.probes, values[1:]):
@@ -732,8 +783,9 @@ def _run_derivation(spec, learner, rng):
         except _symbolic.AnswerFormatError as exc:
             later = f" Steps {i + 1} and after are not checked yet." if i + 1 < len(steps) else ""
             return _fail("format", f"Step {i}, {step!r}, cannot be read: {str(exc).rstrip('.')}.{later}")
+    keys = [_format_key(step) for step in steps]
     for i in range(1, len(steps)):
-        if parsed[i] == parsed[i - 1]:
+        if keys[i] == keys[i - 1]:
             return _fail("no_op_step", f"Step {i}, {steps[i]!r}, is step {i - 1} again, up to formatting: "
                          "every step should change the expression (expand, cancel, substitute).")
     # line 0: the rule's form
@@ -778,6 +830,32 @@ def _run_derivation(spec, learner, rng):
     return Outcome(True, "ok", f"{display}: every line follows from the one before ({len(steps)} lines), "
                    f"from {spec.start_rule} to {steps[-1].strip()}, and each agrees with finite "
                    f"differences on {len(cases)} cases.")
+
+
+def _format_key(text):
+    """A line with its formatting taken out: spaces, ``**``/``^``, ``·``/``*``, ``+ 0``, ``* 1``, outer parentheses.
+
+    >>> _format_key("( 1 − tanh(z)**2 ) + 0") == _format_key("1-tanh(z)^2")
+    True
+    """
+    text = "".join(text.split()).replace("**", "^").replace("−", "-").replace("·", "*").replace("×", "*")
+    previous = None
+    while previous != text:
+        previous = text
+        text = _re.sub(r"(?<![\w.)])[+-]0(?![\w.(])|(?<=[\w)])[+-]0(?![\w.(])", "", text)
+        text = _re.sub(r"\*1(?![\w.(^])|(?<![\w.)^])1\*", "", text)
+        if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+            text = text[1:-1]
+    return text
+
+
+def _balanced(text):
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _step_reason(message):

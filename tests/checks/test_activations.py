@@ -1,16 +1,18 @@
-"""The notebook-02 checkers accept the reference answers and reject planted wrong ones, each with
-the message that names its mistake."""
+"""Notebook 02's specs through the notebook's ``checks.check``: learner-style answers pass, planted
+wrong ones fail with the message that names them, and the tanh derivation is checked from its rule to
+its finished form, line by line, with the try-it cell running the very same check."""
 
 import math
 
+import nbformat
 import numpy as np
 import pytest
 
 from course_pkg import activations as ref
 from course_pkg.checks import activations as checks
+from course_pkg.checks.engine import CheckFailed
 
-
-# ------------------------------------------------------------------ answers a learner could write
+from .test_specs import ROOT
 
 
 def stable_sigmoid(z):
@@ -46,191 +48,134 @@ def where_sigmoid(z):
 
 
 class Liar:
-    """Claims to equal everything."""
-
     def __eq__(self, other):
         return True
 
     __hash__ = None
 
 
+def fails(grade_id, answer, hidden=False):
+    with pytest.raises(CheckFailed) as info:
+        checks.check(grade_id, answer, hidden=hidden)
+    return info.value.outcome
+
+
 @pytest.mark.parametrize("hidden", [False, True])
-@pytest.mark.parametrize(
-    "check, answer",
-    [
-        (checks.check_sigmoid, stable_sigmoid),
-        (checks.check_sigmoid_prime, stable_sigmoid_prime),
-        (checks.check_relu, learner_relu),
-        (checks.check_relu_prime, learner_relu_prime),
-    ],
-)
-def test_learner_style_answers_pass(check, answer, hidden, capsys):
-    check(answer, hidden=hidden)
+@pytest.mark.parametrize("grade_id, answer", [
+    ("test_sigmoid", stable_sigmoid), ("test_sigmoid_prime", stable_sigmoid_prime),
+    ("test_relu", learner_relu), ("test_relu_prime", learner_relu_prime),
+])
+def test_learner_style_answers_pass(grade_id, answer, hidden, capsys):
+    checks.check(grade_id, answer, hidden=hidden)
     out = capsys.readouterr()
-    assert out.out.startswith("✔") and out.out.count("\n") == 1
-    assert out.err == ""
+    assert out.out.startswith("✔") and out.out.count("\n") == 1 and out.err == ""
 
 
-@pytest.mark.parametrize(
-    "check, bad, message",
-    [
-        (checks.check_sigmoid, naive_sigmoid, "overflow"),
-        (checks.check_sigmoid, where_sigmoid, "np.where(cond, a, b) computes both"),
-        (checks.check_sigmoid, lambda z: stable_sigmoid(-np.asarray(z, dtype=float)), "σ(−z)"),
-        (checks.check_sigmoid, lambda z: None, "forget to `return`"),
-        (checks.check_sigmoid, lambda z: Liar(), "cannot be read"),
-        (checks.check_sigmoid, lambda z: float(stable_sigmoid(np.ravel(z))[0]), "shape"),
-        (checks.check_sigmoid, lambda z: ref.sigmoid(z), "reference implementation"),
-        (checks.check_sigmoid_prime, stable_sigmoid, "the factor (1 − σ(z)) is missing"),
-        (checks.check_sigmoid_prime, lambda z: 1 - stable_sigmoid(z), "the factor σ(z) is missing"),
-        (
-            checks.check_sigmoid_prime,
-            lambda z: np.exp(-np.asarray(z, float)) / (1 + np.exp(-np.asarray(z, float))) ** 2,
-            "overflow",
-        ),
-        (checks.check_sigmoid_prime, lambda z: ref.sigmoid_prime(z), "reference implementation"),
-        (checks.check_relu, lambda z: np.asarray(z) > 0, "booleans"),
-        (checks.check_relu, lambda z: np.maximum(np.asarray(z), 0).astype(int), "integers"),
-        (checks.check_relu, lambda z: np.abs(np.asarray(z, float)), "|z|"),
-        (checks.check_relu, learner_relu_prime, "That is ReLU's derivative"),
-        (checks.check_relu_prime, lambda z: (np.asarray(z, float) >= 0) * 1.0, "Use z > 0"),
-        (
-            checks.check_relu_prime,
-            lambda z: np.where(np.asarray(z, float) == 0, 0.5, (np.asarray(z, float) > 0) * 1.0),
-            "average of the two one-sided slopes",
-        ),
-        (checks.check_relu_prime, lambda z: np.asarray(z, float) > 0, "booleans"),
-        (checks.check_relu_prime, learner_relu, "That is ReLU itself"),
-        (checks.check_relu_prime, lambda z: ref.relu_prime(z), "reference implementation"),
-    ],
-)
-def test_planted_wrong_answers_fail_with_their_message(check, bad, message, capsys):
-    with pytest.raises(AssertionError) as info:
-        check(bad)
-    assert message in str(info.value)
+@pytest.mark.parametrize("grade_id, bad, kind, message", [
+    ("test_sigmoid", naive_sigmoid, "warning", "overflow"),
+    ("test_sigmoid", where_sigmoid, "warning", "np.where(cond, a, b) computes both"),
+    ("test_sigmoid", lambda z: None, "type", "forget to `return`"),
+    ("test_sigmoid", lambda z: Liar(), "type", "a Liar"),
+    ("test_sigmoid", lambda z: float(stable_sigmoid(np.ravel(z))[0]), "scalar_only", "one number"),
+    ("test_sigmoid", lambda z: ref.sigmoid(z), "reference_used", "reference implementation sigmoid"),
+    ("test_sigmoid_prime", lambda z: np.exp(-np.asarray(z, float)) / (1 + np.exp(-np.asarray(z, float))) ** 2,
+     "warning", "overflow"),
+    ("test_sigmoid_prime", lambda z: ref.sigmoid_prime(z), "reference_used", "reference implementation"),
+    ("test_relu", lambda z: np.asarray(z) > 0, "dtype", "booleans"),
+    ("test_relu", lambda z: np.maximum(np.asarray(z), 0).astype(int), "dtype", "integers"),
+    ("test_relu_prime", lambda z: np.asarray(z, float) > 0, "dtype", "booleans"),
+    ("test_relu_prime", lambda z: ref.relu_prime(z), "reference_used", "reference implementation"),
+    ("test_relu_prime", lambda z: (np.asarray(z, float) > 1e-300) * 1.0, "wrong", "the smallest |z|"),
+])
+def test_planted_wrong_answers_fail_with_their_message(grade_id, bad, kind, message, capsys):
+    outcome = fails(grade_id, bad)
+    assert outcome.kind == kind and message in outcome.message, outcome
     assert capsys.readouterr().err == ""
 
 
-def test_swallowing_the_tripwire_does_not_help():
-    def sneaky(z):
-        try:
-            return ref.sigmoid(z)
-        except AssertionError:
-            return stable_sigmoid(z)
-
-    with pytest.raises(AssertionError, match="reference implementation"):
-        checks.check_sigmoid(sneaky)
+def test_z_at_least_0_fails_at_the_kink_with_the_convention():
+    """Regression: `z >= 0` in relu_prime is caught where the convention is taught, at z = 0."""
+    for hidden in (False, True):
+        outcome = fails("test_relu_prime", lambda z: (np.asarray(z, float) >= 0) * 1.0, hidden)
+        assert outcome.kind == "kink_convention" and outcome.case == "z = 0, the kink"
+        assert "z > 0" in outcome.message
 
 
-def test_reference_is_restored_after_a_check():
-    with pytest.raises(AssertionError):
-        checks.check_sigmoid(lambda z: ref.sigmoid(z))
-    assert ref.sigmoid(0.0) == 0.5
-    assert float(ref.relu_prime(2.0)) == 1.0
+@pytest.mark.parametrize("grade_id, scalar_only", [
+    ("test_sigmoid", lambda z: 1.0 / (1.0 + math.exp(-z))),
+    ("test_relu", lambda z: max(0.0, z)),
+    ("test_relu_prime", lambda z: 1.0 if z > 0 else 0.0),
+])
+def test_scalar_only_code_is_told_to_use_numpy(grade_id, scalar_only):
+    outcome = fails(grade_id, scalar_only)
+    assert outcome.kind == "scalar_only" and "works on one number but not on an array" in outcome.message
 
 
 def test_a_function_that_mutates_its_input_fails():
-    def mutating(z):
+    def in_place(z):
         z = np.asarray(z)
         if z.ndim:
-            z[...] = np.maximum(z, 0.0)
-            return z.copy()
+            np.maximum(z, 0.0, out=z)
+            return z
         return max(float(z), 0.0)
 
-    with pytest.raises(AssertionError, match="modified its input"):
-        checks.check_relu(mutating)
+    assert fails("test_relu", in_place).kind == "mutated"
 
 
-def test_patching_numpy_after_import_does_not_fool_the_checker(monkeypatch):
-    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
-    monkeypatch.setattr(np, "isfinite", lambda x: np.ones(np.shape(x), dtype=bool))
-    with pytest.raises(AssertionError):
-        checks.check_sigmoid_prime(stable_sigmoid)
+# ------------------------------------------------------------------------------- the derivation
 
-
-# ------------------------------------------------------------------ the tanh derivation
-
-GOOD_DERIVATION = [
-    "((exp(z) + exp(-z))*(exp(z) + exp(-z)) - (exp(z) - exp(-z))*(exp(z) - exp(-z)))"
-    " / (exp(z) + exp(-z))^2",
+GOOD = [
+    "((exp(z) + exp(-z))*(exp(z) + exp(-z)) - (exp(z) - exp(-z))*(exp(z) - exp(-z))) / (exp(z) + exp(-z))^2",
     "(exp(z) + exp(-z))^2/(exp(z) + exp(-z))^2 - (exp(z) - exp(-z))^2/(exp(z) + exp(-z))^2",
     "1 - ((exp(z) - exp(-z))/(exp(z) + exp(-z)))^2",
     "1 - tanh(z)^2",
 ]
 
 
-def test_a_correct_derivation_passes(capsys):
-    checks.check_tanh_derivation(GOOD_DERIVATION)
-    assert capsys.readouterr().out.startswith("✔ the derivation holds")
-
-
-def test_a_derivation_may_end_at_another_accepted_form(capsys):
-    checks.check_tanh_derivation(GOOD_DERIVATION[:3] + ["1/cosh(z)^2"])
-    assert capsys.readouterr().out.startswith("✔")
-
-
-@pytest.mark.parametrize(
-    "steps, message",
-    [
-        (["1 - tanh(z)^2"], "write at least 3"),
-        ("1 - tanh(z)^2", "should be a list of strings"),
-        (["1 - tanh(z)^2"] * 3, "repeats an earlier step"),
-        (["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"], "Step 0 uses tanh"),
-        # a wrong quotient rule (the sign of the second term)
-        (["((exp(z) + exp(-z))^2 + (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2"] + GOOD_DERIVATION[2:],
-         "Step 0 is not the derivative"),
-        # an algebra slip in the middle: the square is lost
-        (GOOD_DERIVATION[:2] + ["1 - (exp(z) - exp(-z))/(exp(z) + exp(-z))", "1 - tanh(z)"],
-         "Step 2 does not follow from step 1"),
-        (GOOD_DERIVATION[:3] + ["1 - ((exp(2*z) - 1)/(exp(2*z) + 1))^2"], "not finished"),
-        (GOOD_DERIVATION[:3] + ["__import__('os').getcwd()"], "cannot be read"),
-        ([1, 2, 3], "should be a string"),
-    ],
-)
-def test_wrong_derivations_fail_with_their_message(steps, message):
-    with pytest.raises(AssertionError) as info:
-        checks.check_tanh_derivation(steps)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "steps",
-    [GOOD_DERIVATION, GOOD_DERIVATION[:3] + ["1/cosh(z)^2"],
-     ["((e^z + e^(-z))^2 - (e^z - e^(-z))^2)/(e^z + e^(-z))^2", "4/(e^z + e^(-z))^2", "1/cosh(z)^2"]],
-)
-def test_hidden_check_accepts_right_derivations(steps, capsys):
-    checks.check_tanh_derivation(steps)
-    checks.check_tanh_derivation_numerically(steps)
+@pytest.mark.parametrize("steps", [
+    GOOD, GOOD[:3] + ["1/cosh(z)^2"],
+    ["((e^z + e^(-z))^2 - (e^z - e^(-z))^2)/(e^z + e^(-z))^2", "4/(e^z + e^(-z))^2", "1/cosh(z)^2"],
+])
+def test_right_derivations_pass_visible_and_hidden(steps, capsys):
+    checks.check("test_tanh_derivation", steps)
+    checks.check("test_tanh_derivation", steps, hidden=True)
     out = capsys.readouterr()
     assert out.out.count("✔") == 2 and out.err == ""
 
 
-@pytest.mark.parametrize(
-    "steps, message",
-    [
-        (GOOD_DERIVATION[:3] + ["1 - tanh(z)"], "Step 3, '1 - tanh(z)', gives"),
-        (["((exp(z) + exp(-z))^2 + (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2"] + GOOD_DERIVATION[1:],
-         "Step 0, "),
-        (GOOD_DERIVATION[:3] + ["1 - tanh(z)^2 + sqrt(z - 10)"], "Step 3, "),  # complex for z < 10
-        (["1 - tanh(z)^2"], "write at least 3"),
-    ],
-)
-def test_hidden_check_compares_every_line_with_the_measured_slope(steps, message):
-    with pytest.raises(AssertionError) as info:
-        checks.check_tanh_derivation_numerically(steps)
-    assert message in str(info.value)
-    assert "central difference" in str(info.value) or "write at least" in str(info.value)
+@pytest.mark.parametrize("steps, kind, message", [
+    ("1 - tanh(z)^2", "type", "should be a list of strings"),
+    ([1, 2, 3], "type", "should be a string"),
+    (["1 - tanh(z)^2"] * 3, "no_op_step", "is step 0 again"),
+    # the graded test used to accept a "derivation" whose step 0 is already the final form
+    (["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"], "wrong_start", "uses tanh"),
+    # right value, but not the quotient rule's form (over the squared denominator)
+    (["4*exp(2*z)/(exp(2*z) + 1)^2", "1/cosh(z)^2", "1 - tanh(z)^2"], "wrong_start", "not yet the quotient rule"),
+    # a `+ 0` line is not a step
+    (GOOD[:2] + [GOOD[1] + " + 0"] + GOOD[2:], "no_op_step", "is step 1 again"),
+    (GOOD[:3] + ["1 - tanh(z)^2 + sqrt(z - 10)"], "step", "does not follow from step 2"),
+])
+def test_wrong_derivations_fail_with_their_message(steps, kind, message):
+    outcome = fails("test_tanh_derivation", steps)
+    assert outcome.kind == kind and message in outcome.message, outcome
 
 
-@pytest.mark.parametrize(
-    "check, scalar_only",
-    [
-        (checks.check_sigmoid, lambda z: 1.0 / (1.0 + math.exp(-z))),
-        (checks.check_relu, lambda z: max(0.0, z)),
-        (checks.check_relu_prime, lambda z: 1.0 if z > 0 else 0.0),
-    ],
-)
-def test_scalar_only_code_is_told_to_use_numpy(check, scalar_only):
-    with pytest.raises(AssertionError) as info:
-        check(scalar_only)
-    assert "works on one number but not on an array" in str(info.value)
+def test_after_a_failed_step_later_steps_are_not_checked_yet_not_unreadable():
+    outcome = fails("test_tanh_derivation", GOOD[:1] + ["1 - tanh(z)", GOOD[2], GOOD[3]])
+    assert outcome.kind == "step" and "Step 1, '1 - tanh(z)'" in outcome.message
+    assert "Steps 2 and after are not checked yet." in outcome.message
+    assert "could not be read" not in outcome.message
+
+
+def test_the_failed_step_is_echoed_as_typed():
+    typed = "1 -  ((exp(z)-exp(-z)) / (exp(z)+exp(-z)))^2"
+    outcome = fails("test_tanh_derivation", GOOD[:2] + ["1 - (exp(z) - exp(-z))/(exp(z) + exp(-z))", typed])
+    assert "'1 - (exp(z) - exp(-z))/(exp(z) + exp(-z))'" in outcome.message
+
+
+def test_the_try_it_cell_runs_the_graded_check():
+    """Regression: the try-it cell showed ✓ for derivations the graded test then failed."""
+    nb = nbformat.read(ROOT / "source" / "02-activations" / "activations.ipynb", as_version=4)
+    cells = {c.get("id"): c.source for c in nb.cells}
+    assert 'checks.check("test_tanh_derivation", tanh_steps)' in cells["tanh-derivation-try-it"]
+    assert 'checks.check("test_tanh_derivation", tanh_steps)' in cells["test-tanh-derivation"]

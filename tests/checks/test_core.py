@@ -1,8 +1,7 @@
 """Tamper detection in course_pkg.checks._core: assert_untampered() passes on an honest run (also
 after checks whose tripwire fired) and names what a learner's code replaced.
 
-The comparison helpers of _core (passed, as_learner_array, diagnose, assert_close,
-forbid_reference) are covered by their doctests and by every checker's tests.
+forbid_reference is covered by its doctest and by the engine's and every spec module's tests.
 """
 
 import subprocess
@@ -19,7 +18,7 @@ import course_pkg.network
 import course_pkg.paths
 import course_pkg.symbolic
 from course_pkg.checks import _core
-from course_pkg.checks import activations, chain_rule, scalar_network
+from course_pkg.checks import activations, chain_rule, engine, learner, scalar_network
 
 CHECKER_MODULES = (activations, chain_rule, scalar_network)
 #: The first words of the failure message, whatever was replaced.
@@ -75,11 +74,11 @@ def test_untampered_after_passing_and_failing_checks(capsys):
         e = np.exp(-np.abs(z))
         return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
-    activations.check_sigmoid(stable_sigmoid)
-    activations.check_sigmoid(stable_sigmoid, hidden=True)
+    activations.check("test_sigmoid", stable_sigmoid)
+    activations.check("test_sigmoid", stable_sigmoid, hidden=True)
     with pytest.raises(AssertionError, match="booleans"):
-        activations.check_relu(lambda z: np.asarray(z) > 0)
-    chain_rule.check_central_difference(lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h))
+        activations.check("test_relu", lambda z: np.asarray(z) > 0)
+    chain_rule.check("test_central_difference_formula", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h))
     assert capsys.readouterr().out.count("✔") == 3
     _core.assert_untampered()
 
@@ -87,11 +86,11 @@ def test_untampered_after_passing_and_failing_checks(capsys):
 def test_untampered_after_the_tripwire_fired():
     """forbid_reference swaps code objects while a learner's function runs and puts them back."""
     with pytest.raises(AssertionError, match="reference implementation sigmoid"):
-        activations.check_sigmoid(lambda z: course_pkg.activations.sigmoid(z))
+        activations.check("test_sigmoid", lambda z: course_pkg.activations.sigmoid(z))
     with pytest.raises(AssertionError, match="reference implementation _central"):
-        chain_rule.check_central_difference(lambda f, x, h=1e-5: chain_rule._central(f, x, h))
+        chain_rule.check("test_central_difference_formula", lambda f, x, h=1e-5: chain_rule._central(f, x, h))
     with pytest.raises(AssertionError, match="reference implementation"):
-        scalar_network.check_backward(
+        scalar_network.check("test_backward",
             lambda x, y, t, b: {k: float(v) for k, v in course_pkg.paths.path_gradients(x, y, t, b).items()})
 
     def swallows_the_tripwire(z):
@@ -103,7 +102,7 @@ def test_untampered_after_the_tripwire_fired():
             return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
     with pytest.raises(AssertionError, match="reference implementation sigmoid"):
-        activations.check_sigmoid(swallows_the_tripwire)
+        activations.check("test_sigmoid", swallows_the_tripwire)
     _core.assert_untampered()
 
 
@@ -111,17 +110,17 @@ def test_untampered_after_the_tripwire_fired():
 
 
 def test_a_replaced_checker_function_is_named(monkeypatch, capsys):
-    monkeypatch.setattr(activations, "check_sigmoid", noop_check)
-    activations.check_sigmoid(None)  # the visible check is fooled ...
+    monkeypatch.setattr(activations, "check", noop_check)
+    activations.check("test_sigmoid", None)  # the visible check is fooled ...
     assert capsys.readouterr().out == "✔\n"
-    untampered_fails_naming("(course_pkg.checks.activations.check_sigmoid was replaced)")  # ... the hidden one is not
+    untampered_fails_naming("(course_pkg.checks.activations.check was replaced)")  # ... the hidden one is not
     monkeypatch.undo()
     _core.assert_untampered()
 
 
 def test_a_replaced_checker_code_is_named(monkeypatch):
-    monkeypatch.setattr(chain_rule.check_central_difference, "__code__", noop_check.__code__)
-    untampered_fails_naming("the code of course_pkg.checks.chain_rule.check_central_difference was replaced")
+    monkeypatch.setattr(engine.run, "__code__", noop_check.__code__)
+    untampered_fails_naming("the code of course_pkg.checks.engine.run was replaced")
     monkeypatch.undo()
     _core.assert_untampered()
 
@@ -149,18 +148,28 @@ def test_a_reference_replaced_in_its_package_is_named(monkeypatch):
     untampered_fails_naming("course_pkg.symbolic.equivalent was replaced")
 
 
-@pytest.mark.parametrize("helper", ["passed", "as_learner_array", "assert_close", "call_learner",
-                                    "forbid_reference", "diagnose", "rng", "_close", "_asarray"])
-def test_a_replaced_core_helper_is_named(monkeypatch, helper):
-    monkeypatch.setattr(_core, helper, noop_check)
-    untampered_fails_naming(f"course_pkg.checks._core.{helper} was replaced")
+@pytest.mark.parametrize("module, helper", [
+    (_core, "forbid_reference"), (_core, "module_functions"), (engine, "run"), (engine, "_run_function"),
+    (engine, "_matching_probe"), (engine, "_no_leak"), (engine, "Tolerance"), (engine, "KINDS"),
+    (learner, "InProcessLearner"), (learner, "call_plain"), (learner, "to_plain"), (learner, "NAMED"),
+])
+def test_a_replaced_helper_of_the_engine_is_named(monkeypatch, module, helper):
+    monkeypatch.setattr(module, helper, noop_check)
+    untampered_fails_naming(f"{module.__name__}.{helper} was replaced")
     monkeypatch.undo()
     _core.assert_untampered()
 
 
 def test_a_helper_replaced_where_a_checker_imported_it_is_named(monkeypatch):
-    monkeypatch.setattr(scalar_network, "assert_close", lambda *args, **kwargs: None)
-    untampered_fails_naming("course_pkg.checks.scalar_network.assert_close was replaced")
+    monkeypatch.setattr(scalar_network, "Tolerance", lambda *args, **kwargs: None)
+    untampered_fails_naming("course_pkg.checks.scalar_network.Tolerance was replaced")
+
+
+def test_a_replaced_spec_or_probe_list_is_named(monkeypatch):
+    monkeypatch.setattr(scalar_network, "SPECS", ())
+    monkeypatch.setattr(activations, "RELU_PRIME", None)
+    message = untampered_fails_naming("course_pkg.checks.scalar_network.SPECS was replaced")
+    assert "course_pkg.checks.activations.RELU_PRIME was replaced" in message
 
 
 def test_a_replaced_method_of_the_tripwire_is_named(monkeypatch):
@@ -169,19 +178,18 @@ def test_a_replaced_method_of_the_tripwire_is_named(monkeypatch):
 
 
 def test_changed_default_arguments_are_named(monkeypatch):
-    monkeypatch.setattr(_core.assert_close, "__kwdefaults__",
-                        {**_core.assert_close.__kwdefaults__, "rtol": 1e300})
-    untampered_fails_naming("the default arguments of course_pkg.checks._core.assert_close were changed")
+    monkeypatch.setattr(learner.call_plain, "__kwdefaults__", {"name": "x"})
+    untampered_fails_naming("the default arguments of course_pkg.checks.learner.call_plain were changed")
 
 
 def test_a_loosened_tolerance_is_named(monkeypatch):
-    monkeypatch.setattr(activations, "VALUE_RTOL", 1e300)
-    untampered_fails_naming("course_pkg.checks.activations.VALUE_RTOL was replaced")
+    monkeypatch.setattr(activations, "_VALUES", activations.Tolerance("anything", rtol=1e300))
+    untampered_fails_naming("course_pkg.checks.activations._VALUES was replaced")
 
 
 def test_a_deleted_checker_is_named(monkeypatch):
-    monkeypatch.delattr(activations, "check_relu")
-    untampered_fails_naming("course_pkg.checks.activations.check_relu was deleted")
+    monkeypatch.delattr(activations, "check")
+    untampered_fails_naming("course_pkg.checks.activations.check was deleted")
 
 
 def test_a_patched_numpy_function_is_named(monkeypatch):
@@ -196,16 +204,16 @@ def test_a_module_replaced_in_sys_modules_is_named(monkeypatch):
 
 
 def test_a_module_replaced_in_its_package_is_named(monkeypatch):
-    monkeypatch.setattr(course_pkg.checks, "activations", types.SimpleNamespace(check_sigmoid=noop_check))
+    monkeypatch.setattr(course_pkg.checks, "activations", types.SimpleNamespace(check=noop_check))
     untampered_fails_naming("course_pkg.checks.activations was replaced")
 
 
 def test_the_patcher_of_every_check_is_caught_and_counted(monkeypatch):
-    """A learner who replaces every check_* function: three are named, the rest counted."""
+    """A learner who replaces every check function and engine function: three are named, the rest counted."""
     replaced = 0
-    for module in CHECKER_MODULES:
+    for module in CHECKER_MODULES + (engine,):
         for name in dir(module):
-            if name.startswith("check_"):
+            if name == "check" or name.startswith(("check_", "_run")):
                 monkeypatch.setattr(module, name, noop_check)
                 replaced += 1
     message = untampered_fails_naming("was replaced")
@@ -216,10 +224,10 @@ def test_the_patcher_of_every_check_is_caught_and_counted(monkeypatch):
 
 
 def test_sealing_again_does_not_launder_a_patch(monkeypatch):
-    monkeypatch.setattr(activations, "check_sigmoid", noop_check)
+    monkeypatch.setattr(activations, "check", noop_check)
     monkeypatch.setattr(course_pkg.activations.sigmoid, "__code__", noop_check.__code__)
     _core.seal(activations.__name__, references=("course_pkg.activations", "course_pkg.symbolic"))
-    message = untampered_fails_naming("course_pkg.checks.activations.check_sigmoid was replaced")
+    message = untampered_fails_naming("course_pkg.checks.activations.check was replaced")
     assert "the code of course_pkg.activations.sigmoid was replaced" in message
     monkeypatch.undo()
     _core.assert_untampered()
