@@ -138,18 +138,75 @@ def _close(a, b):
     return diff <= REL_TOL * scale
 
 
-def _evaluate_row(exprs, point):
+def _evaluate_row(exprs, point, dps=None):
     """The values of every expression at a point, or None when the point is bad for one of them."""
     try:
         row = []
         for e in exprs:
-            value, kink = evaluate(e, point)
+            value, kink = evaluate(e, point, dps)
             if kink < KINK_MARGIN:
                 return None
             row.append(value)
     except BadPoint:
         return None
     return row
+
+
+#: Points far from the origin and very close to it, added to every comparison: large |values|
+#: (stratified over [WIDE_LARGE[0], WIDE_LARGE[1]], both signs) and tiny ones.
+N_WIDE_LARGE = 4
+N_WIDE_TINY = 2
+WIDE_LARGE = (3.0, 40.0)
+WIDE_TINY = (1e-4, 1e-2)
+#: Digits of the wide points, and of their stability check: a point whose values change between
+#: the two precisions (cancellation of huge terms) is dropped, never judged.
+WIDE_DPS = 100
+WIDE_CHECK_DPS = 140
+
+
+def _wide_points(symbols, seed=SEED):
+    """Points where one symbol at a time takes a large or a tiny value (others ordinary)."""
+    import numpy as np
+
+    from .numeric import _ordinary_value
+
+    rng = np.random.default_rng(seed + 1)
+    free = [s for s in symbols if not s.is_integer]
+    points = []
+    if not free:
+        return points
+    lo, hi = mpmath.log(WIDE_LARGE[0]), mpmath.log(WIDE_LARGE[1])
+    plan = [("large", j) for j in range(N_WIDE_LARGE)] + [("tiny", j) for j in range(N_WIDE_TINY)]
+    for index, (kind, j) in enumerate(plan):
+        wide = free[index % len(free)]
+        point = {s: _ordinary_value(s, rng) for s in symbols}
+        if kind == "large":
+            u = (j + float(rng.uniform(0.1, 0.9))) / N_WIDE_LARGE  # one point in each stratum
+            magnitude = mpmath.exp(lo + (hi - lo) * u)
+        else:
+            magnitude = mpmath.mpf(10) ** float(rng.uniform(mpmath.log10(WIDE_TINY[0]), mpmath.log10(WIDE_TINY[1])))
+        if wide.is_positive or wide.is_nonnegative:
+            sign = 1
+        elif wide.is_negative or wide.is_nonpositive:
+            sign = -1
+        else:
+            sign = 1 if j % 2 == 0 else -1
+        point[wide] = sign * mpmath.mpf(float(magnitude) * (1 + 1 / 7919))
+        points.append(point)
+    return points
+
+
+def _draw_wide(exprs, symbols, points, rows):
+    """Add the wide points whose values are stable (the same at two precisions)."""
+    for point in _wide_points(symbols):
+        row = _evaluate_row(exprs, point, WIDE_DPS)
+        if row is None:
+            continue
+        check = _evaluate_row(exprs, point, WIDE_CHECK_DPS)
+        if check is None or not all(_close(a, b) for a, b in zip(row, check)):
+            continue
+        points.append(point)
+        rows.append(row)
 
 
 def _draw(exprs, sampler, plan, points, rows):
@@ -168,7 +225,9 @@ def _values(exprs, symbols):
     """Evaluate every expression at the same random points; return (points, rows, sampler).
 
     The points cover every side of every kink (see :class:`~.numeric.KinkSampler`): a
-    ``Heaviside(z1)`` factor is tested where ``z1 < 0`` as well as where ``z1 > 0``.
+    ``Heaviside(z1)`` factor is tested where ``z1 < 0`` as well as where ``z1 > 0``. Then the
+    wide points (:func:`_wide_points`) test large and tiny values of each symbol, so a formula
+    that agrees only near the origin (``x + Max(0, x^2 - 16)`` for ``x``) is refused.
     """
     sampler = KinkSampler(symbols, kink_thresholds(exprs, symbols), seed=SEED)
     if not symbols:
@@ -187,6 +246,8 @@ def _values(exprs, symbols):
         plan += [None] * max(N_POINTS, POINTS_PER_PATTERN * MAX_PATTERNS - len(plan))
     points, rows = [], []
     _draw(exprs, sampler, plan, points, rows)
+    if symbols:
+        _draw_wide(exprs, symbols, points, rows)
     return points, rows, sampler
 
 

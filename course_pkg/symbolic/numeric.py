@@ -262,7 +262,7 @@ class _Evaluator:
         return mpmath.mpc(sympy.Float(re_part, DPS)._mpf_, sympy.Float(im_part, DPS)._mpf_)
 
 
-def evaluate(expr, env):
+def evaluate(expr, env, dps=None):
     r"""Evaluate ``expr`` at the point ``env`` with :data:`DPS` digits.
 
     Parameters
@@ -271,6 +271,8 @@ def evaluate(expr, env):
         The expression (undefined functions must have been instantiated first).
     env : dict of {sympy.Symbol: mpmath.mpf}
         A value for every free symbol.
+    dps : int, optional
+        Significant digits (default :data:`DPS`); the wide-range points use more.
 
     Returns
     -------
@@ -291,7 +293,7 @@ def evaluate(expr, env):
     >>> float(value), float(kink)
     (3.0, 2.0)
     """
-    with mpmath.workdps(DPS):
+    with mpmath.workdps(DPS if dps is None else dps):
         ev = _Evaluator(env)
         try:
             value = ev(expr)
@@ -376,7 +378,9 @@ def kink_thresholds(exprs, symbols):
     r"""Where the kinks of the expressions lie, for kinks that depend on one symbol linearly.
 
     A ``Heaviside(z)``, ``Abs(z - 1)``, ``Max(0, 2*z)`` or a ``Piecewise`` condition ``z > 0``
-    puts a kink at a value :math:`t` of one symbol (the root of :math:`c z + d`). Those symbols
+    puts a kink at a value :math:`t` of one symbol (the root of :math:`c z + d`); a polynomial
+    in one symbol, such as ``Max(0, z**2 - 16)``, puts kinks at its real roots (degree at most
+    :data:`MAX_KINK_DEGREE`). Those symbols
     are the ones whose two sides the equivalence checker must both visit; kinks that mix several
     symbols (``Max(0, w*x + b)``) are left to random sampling. Symbols with a sign or integer
     assumption are never steered.
@@ -410,7 +414,11 @@ def kink_thresholds(exprs, symbols):
             if sym not in wanted:
                 continue
             slope = sympy.diff(gap, sym)
-            if not slope.is_number or slope.is_zero:
+            if not slope.is_number:
+                for root in _polynomial_roots(gap, sym):
+                    found.setdefault(sym, set()).add(root)
+                continue
+            if slope.is_zero:
                 continue
             offset = sympy.expand(gap - slope * sym)
             if not offset.is_number:
@@ -420,6 +428,25 @@ def kink_thresholds(exprs, symbols):
                 continue
             found.setdefault(sym, set()).add(float(root))
     return {s: tuple(sorted(found[s])) for s in sorted(found, key=lambda s: s.name)}
+
+
+#: Highest degree of a one-symbol polynomial kink (``Max(0, z**2 - 16)``) whose roots are steered to.
+MAX_KINK_DEGREE = 4
+
+
+def _polynomial_roots(gap, sym):
+    """The real roots of a kink ``gap`` that is a polynomial in ``sym`` with number coefficients."""
+    try:
+        poly = sympy.Poly(gap, sym)
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        return []
+    if poly.degree() > MAX_KINK_DEGREE or not all(c.is_number and c.is_real for c in poly.all_coeffs()):
+        return []
+    try:
+        roots = poly.nroots(n=15)
+    except (sympy.polys.polyerrors.PolynomialError, NotImplementedError, ValueError):  # pragma: no cover
+        return []
+    return sorted({float(r) for r in roots if r.is_real})
 
 
 def _steerable(sym):
