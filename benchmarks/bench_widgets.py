@@ -14,6 +14,13 @@ value). Two latencies are measured per widget:
   That is the whole kernel side of a slider move, wire included; the browser then only swaps
   the ``<img>``'s blob.
 
+``--browser`` adds what a learner feels: JupyterLab in headless Chromium (Debian's
+``/usr/bin/chromium``, driven by playwright), one notebook showing the three widgets; for each
+move the script presses an arrow key on the slider's handle; in the page, a ``keydown`` listener
+stamps the key press and a ``MutationObserver`` the moment the widget's ``<img>`` gets its new
+``src`` (``performance.now()`` for both). The latency is the time between the two: the slider's
+front end, the websocket, the Jupyter server, the kernel, and back.
+
 ``--compare`` also times two alternatives on the same figures and the same moves: a full Agg
 redraw of the figure updated in place (no blitting) encoded as a default-level PNG, and the kernel side
 of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redraw then
@@ -21,7 +28,7 @@ of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redra
 
 Target: median < 50 ms per widget. Run from the repository root:
 
-    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--compare]
+    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--browser] [--compare]
 """
 
 import argparse
@@ -34,6 +41,9 @@ import time
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--moves", type=int, default=200, help="slider moves per widget (default 200)")
 PARSER.add_argument("--no-kernel", action="store_true", help="skip the real-kernel round trip")
+PARSER.add_argument("--browser", action="store_true",
+                    help="also time key press on the slider → new <img> in JupyterLab in headless Chromium")
+PARSER.add_argument("--chromium", default="/usr/bin/chromium", help="the browser (default /usr/bin/chromium)")
 PARSER.add_argument("--compare", action="store_true",
                     help="also time a full redraw and ipympl's per-frame work on the same figures")
 TARGET_MS = 50.0
@@ -68,6 +78,10 @@ WIDGETS = {
     "PathExplorer (x slider)": (_path, _path.x_slider),
 }
 """
+
+
+#: The order in which SETUP's widgets are displayed (and their sliders found in the page).
+SETUP_NAMES = ("NudgeExplorer (θ slider)", "ActivationExplorer (z slider)", "PathExplorer (x slider)")
 
 
 def sweep(slider, moves):
@@ -200,6 +214,99 @@ def through_kernel(moves):
         km.shutdown_kernel(now=True)
 
 
+def in_browser(moves, chromium):
+    """JupyterLab in headless Chromium: arrow key on each slider → its widget's new <img> src."""
+    import os
+    import socket
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    names = list(SETUP_NAMES)
+    with tempfile.TemporaryDirectory() as root:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(
+            SETUP + "\nfrom IPython.display import display\n"
+            "for _w, _ in WIDGETS.values():\n    display(_w.view)")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, os.path.join(root, "widgets.ipynb"))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        token = "bench-widgets"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+             "--ServerApp.ip=127.0.0.1", "--allow-root"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(120):
+                try:
+                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{base}/lab/tree/widgets.ipynb?token={token}")
+                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+                page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)  # kernel up
+                page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+                page.keyboard.press("Shift+Enter")
+                try:
+                    page.wait_for_function(
+                        "n => document.querySelectorAll('.jp-OutputArea-output img').length >= n",
+                        arg=len(names), timeout=120_000)
+                except Exception:
+                    shot = os.path.join(tempfile.gettempdir(), "bench_widgets_failed.png")
+                    page.screenshot(path=shot)
+                    raise RuntimeError(f"the widgets did not render in JupyterLab; screenshot: {shot}")
+                page.evaluate("""() => {
+                    window.__keys = [];
+                    document.addEventListener('keydown', () => window.__keys.push(performance.now()),
+                                              {capture: true});
+                    window.__frames = [];
+                    document.querySelectorAll('.jp-OutputArea-output img').forEach((img, i) => {
+                        window.__frames.push([]);
+                        new MutationObserver(() => window.__frames[i].push(performance.now()))
+                            .observe(img, {attributes: true, attributeFilter: ['src']});
+                    });
+                }""")
+                outputs = page.locator(".jp-OutputArea-output:has(img)")
+                results = {}
+                for i, name in enumerate(names):
+                    handle = outputs.nth(i).locator(".widget-slider .noUi-handle").first  # its first slider
+                    handle.scroll_into_view_if_needed()
+                    handle.focus()
+                    times, key, run = [], "ArrowLeft", 0
+                    for _ in range(moves + WARMUP):
+                        if run == 20:  # 20 steps left of the start and back, again and again
+                            key, run = ("ArrowLeft" if key == "ArrowRight" else "ArrowRight"), 0
+                        run += 1
+                        seen = page.evaluate(f"window.__frames[{i}].length")
+                        page.keyboard.press(key)
+                        try:
+                            page.wait_for_function(f"window.__frames[{i}].length > {seen}",
+                                                   timeout=30_000)
+                        except Exception:
+                            raise RuntimeError(f"{name}: {key} on the slider drew no new frame") from None
+                        page.wait_for_timeout(5)  # let a late second frame land before the next press
+                        pressed, drawn = page.evaluate(f"[window.__keys.at(-1), window.__frames[{i}][{seen}]]")
+                        times.append((drawn - pressed) / 1000.0)
+                    results[name] = median_ms(times[WARMUP:])
+                browser.close()
+            return results
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
 def main(argv=None):
     args = PARSER.parse_args(argv)
     print("command: python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]))
@@ -207,20 +314,19 @@ def main(argv=None):
     namespace = {}
     exec(SETUP, namespace)
     widgets = namespace["WIDGETS"]
-    local = in_process(widgets, args.moves)
-    kernel = {} if args.no_kernel else through_kernel(args.moves)
+    columns = {"in process": in_process(widgets, args.moves)}
+    if not args.no_kernel:
+        columns["via kernel"] = through_kernel(args.moves)
+    if args.browser:
+        columns["in browser"] = in_browser(args.moves, args.chromium)
     width = max(map(len, widgets))
-    header = f"{'widget':<{width}}  {'in process':>10}" + ("" if args.no_kernel else f"  {'via kernel':>10}")
-    print(header)
+    print(f"{'widget':<{width}}" + "".join(f"  {title:>10}" for title in columns))
     ok = True
     for name in widgets:
-        row = f"{name:<{width}}  {local[name]:>7.1f} ms"
-        worst = local[name]
-        if not args.no_kernel:
-            row += f"  {kernel[name]:>7.1f} ms"
-            worst = max(worst, kernel[name])
+        worst = max(column[name] for column in columns.values())
         ok &= worst < TARGET_MS
-        print(row + ("" if worst < TARGET_MS else "   over target"))
+        print(f"{name:<{width}}" + "".join(f"  {column[name]:>7.1f} ms" for column in columns.values())
+              + ("" if worst < TARGET_MS else "   over target"))
     if args.compare:
         print("\nalternatives on the same figures (in process, median):")
         print(f"{'widget':<{width}}  {'full redraw + PNG':>17}  {'ipympl (webagg) frame':>21}")

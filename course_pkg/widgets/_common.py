@@ -109,7 +109,7 @@ import ipywidgets as ipw
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image as _PILImage
+from PIL import Image as _PILImage  # a hard dependency of matplotlib (>= 3.3)
 
 __all__ = ["DPI", "PNG_COMPRESSION", "Widget", "Player", "encode_png", "fmt", "new_figure", "to_png"]
 
