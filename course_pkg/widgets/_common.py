@@ -102,6 +102,7 @@ only.
 """
 
 import asyncio
+import contextlib
 import io
 import time
 
@@ -149,7 +150,7 @@ class Widget:
     :meth:`update`, :meth:`caption`, :meth:`build` and :meth:`render`, and may override
     :meth:`make_view`. The base's own names (``controls``, ``control_values``, ``label``,
     ``image``, ``view``, ``figure``, ``drawing``, ``redraws``, ``full_redraws``, ``refresh``,
-    ``redraw``, ``invalidate``) are not for state.
+    ``redraw``, ``invalidate``, ``batch``) are not for state.
     """
 
     figsize = (6.4, 3.6)
@@ -162,6 +163,7 @@ class Widget:
         self.figure = None
         self._dynamic = ()
         self._background = None
+        self._batching, self._pending = 0, False
         controls = self.make_controls()
         if not isinstance(controls, dict) or not controls:
             raise TypeError(
@@ -214,7 +216,27 @@ class Widget:
         return {name: control.value for name, control in self.controls.items()}
 
     def _on_change(self, change):
-        self.refresh()
+        if self._batching:
+            self._pending = True
+        else:
+            self.refresh()
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Change several controls at once (a reset, a preset): one refresh at the end, not one each.
+
+        Examples
+        --------
+        ``with widget.batch(): widget.controls["a"].value = 0.0; widget.controls["b"].value = 1.0``
+        """
+        self._batching += 1
+        try:
+            yield self
+        finally:
+            self._batching -= 1
+            if not self._batching and self._pending:
+                self._pending = False
+                self.refresh()
 
     def refresh(self):
         """State from the controls, then the caption, then (if drawing) one frame."""

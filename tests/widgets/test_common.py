@@ -224,3 +224,19 @@ def test_to_png_rejects_non_figures():
 
 def test_fmt_uses_a_real_minus_sign():
     assert _common.fmt(-1.5) == "−1.5"
+
+
+def test_a_batch_of_control_changes_refreshes_once_at_the_end():
+    line = Line()
+    with line.batch():
+        line.a_slider.value = -1.0
+        line.zoom.value = 1.0
+        assert line.updates[-1] == (1.0, 2.0) and line.redraws == 1  # nothing yet
+    assert line.updates[-1] == (-1.0, 1.0) and len(line.updates) == 2 and line.redraws == 2
+
+
+def test_an_empty_batch_does_not_refresh():
+    line = Line()
+    with line.batch():
+        pass
+    assert len(line.updates) == 1 and line.redraws == 1
