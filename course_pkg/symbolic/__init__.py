@@ -31,7 +31,8 @@ Examples
 
 from .chain import chain_links
 from .equivalence import ANSWER_TIME_LIMIT, MAX_STEPS, QuotientRule, check_derivation, equivalent, quotient_rule
-from .leaks import leaks
+from .leaks import exported_answers, leaks
+from .twin import evaluate_answer
 from .parsing import ALLOWED_FUNCTIONS, AnswerFormatError, parse_answer, relu, sigmoid
 from .verdict import KINDS, Verdict, to_latex, to_text
 from .worker import TIME_LIMIT
@@ -51,6 +52,8 @@ __all__ = [
     "TIME_LIMIT",
     "chain_links",
     "leaks",
+    "exported_answers",
+    "evaluate_answer",
     "quotient_rule",
     "QuotientRule",
     "MAX_STEPS",
