@@ -308,8 +308,12 @@ def _half_cost(z2, y):
     return 0.5 * float(np.sum((_sigmoid(z2) - y) ** 2))
 
 
-def _point(rng, *, hidden_state="on", saturated=False):
-    """A consistent forward pass of a random 2-3-2 network: every variable's value, as a dict."""
+def _point(rng, *, hidden_state="on", saturated=False, neuron_1=None):
+    """A consistent forward pass of a random 2-3-2 network: every variable's value, as a dict.
+
+    ``hidden_state`` is hidden neuron 2's ReLU: "on", "off" or "kink" (z = 0 exactly);
+    ``neuron_1`` ("on", "off" or None for either) does the same for hidden neuron 1.
+    """
     while True:
         W1, b1 = rng.normal(0.0, 1.0, (3, 2)), rng.normal(0.0, 0.5, 3)
         W2, b2 = rng.normal(0.0, 1.0, (2, 3)), rng.normal(0.0, 0.5, 2)
@@ -322,6 +326,8 @@ def _point(rng, *, hidden_state="on", saturated=False):
         if hidden_state != "kink" and np.min(np.abs(z1)) < KINK_MARGIN:
             continue
         if (hidden_state == "on" and z1[1] <= 0) or (hidden_state == "off" and z1[1] >= 0):
+            continue
+        if (neuron_1 == "on" and z1[0] <= 0) or (neuron_1 == "off" and z1[0] >= 0):
             continue
         if hidden_state == "kink" and np.min(np.abs(np.delete(z1, 1))) < KINK_MARGIN:
             continue
@@ -355,10 +361,11 @@ def error_term_numeric(**point):
 
 
 def _error_term_cases(rng):
+    # hidden neuron 1 in the other state than neuron 2, so that g′ at the wrong neuron shows
     return [
-        Case("ReLU of hidden neuron 2 on", kwargs=_point(rng, hidden_state="on")),
+        Case("ReLU of hidden neuron 2 on", kwargs=_point(rng, hidden_state="on", neuron_1="off")),
         Case("ReLU of hidden neuron 2 on, output 1 saturated", kwargs=_point(rng, hidden_state="on", saturated=True)),
-        Case("ReLU of hidden neuron 2 off", kwargs=_point(rng, hidden_state="off")),
+        Case("ReLU of hidden neuron 2 off", kwargs=_point(rng, hidden_state="off", neuron_1="on")),
         Case("hidden neuron 2 exactly at the kink, z = 0 (g′(0) = 0)", kwargs=_point(rng, hidden_state="kink")),
     ]
 
@@ -416,15 +423,8 @@ def _slip_cases(rng):
     return [
         Case("output not saturated", kwargs=_point(rng, hidden_state="on")),
         Case("output 1 saturated", kwargs=_point(rng, hidden_state="on", saturated=True)),
-        Case("hidden neuron 1 off", kwargs=_point_with_hidden_1_off(rng)),
+        Case("hidden neuron 1 off", kwargs=_point(rng, hidden_state="on", neuron_1="off")),
     ]
-
-
-def _point_with_hidden_1_off(rng):
-    while True:
-        point = _point(rng, hidden_state="on")
-        if point["z1_1"] < 0:
-            return point
 
 
 SLIP = Formula(

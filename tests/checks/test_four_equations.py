@@ -81,6 +81,15 @@ def test_every_probe_is_named_by_its_own_kind(spec):
 
 
 @pytest.mark.parametrize("spec", F.SPECS, ids=lambda s: s.id)
+def test_every_probe_is_named_whatever_the_hidden_seed(spec):
+    """The case classes are built so that no probe can pass for another one on unlucky numbers."""
+    for seed in range(6):
+        for probe in spec.probes:
+            outcome = _run(spec, probe.wrong, hidden=True, seed=seed)
+            assert (outcome.kind, outcome.message.endswith(probe.message)) == (probe.kind, True), (seed, outcome.message)
+
+
+@pytest.mark.parametrize("spec", F.SPECS, ids=lambda s: s.id)
 def test_visible_and_hidden_runs_draw_the_same_case_classes(spec):
     visible = [c.cls for c in spec.cases(np.random.default_rng(engine.seed_of(spec, False)))]
     hidden = [c.cls for c in spec.cases(np.random.default_rng(engine.seed_of(spec, True)))]
