@@ -53,7 +53,7 @@ def _free_port():
 
 @dataclasses.dataclass
 class LabServer:
-    """A running JupyterLab: ``url(path)`` with the token, ``get(path)`` -> (status, text), ``log()``."""
+    """A running JupyterLab: ``url(path)`` with the token, ``get(path[, method])`` -> (status, text), ``log()``."""
 
     base: str
     token: str
@@ -65,8 +65,14 @@ class LabServer:
         sep = "&" if "?" in path else "?"
         return f"{self.base}{path}{sep}token={self.token}"
 
-    def get(self, path):
-        request = urllib.request.Request(self.base + path, headers={"Authorization": f"token {self.token}"})
+    @property
+    def settings_dir(self):
+        """The user's JupyterLab settings folder (JUPYTERLAB_SETTINGS_DIR), empty at start."""
+        return self.log_path.parent / "settings"
+
+    def get(self, path, method="GET"):
+        request = urllib.request.Request(self.base + path, method=method,
+                                         headers={"Authorization": f"token {self.token}"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.read().decode()
