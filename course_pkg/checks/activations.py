@@ -13,6 +13,7 @@ While the learner's function runs, :mod:`course_pkg.activations` is off limits.
 import numpy as np
 
 from course_pkg import activations as _activations
+from course_pkg import symbolic
 
 from . import _core, engine
 from ._core import assert_untampered
@@ -152,19 +153,19 @@ def _tanh_slope(z):
 
 TANH_DERIVATION = Derivation(
     id="test_tanh_derivation", name="tanh_steps", variables=("z",), display="the tanh derivation",
-    start=f"({_H}*{_H} - {_G}*{_G})/{_H}^2", start_denominator=f"{_H}^2",
-    start_rule="the quotient rule applied to tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
-    cases=_tanh_cases, numeric=_tanh_slope, forbid=_FORBID,
+    first=symbolic.quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)"),
+    first_text="the quotient rule applied to tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
+    cases=_tanh_cases, numeric=_tanh_slope, forbid=_FORBID, min_steps=2,
     probes=(
-        Probe("too_short", wrong=["1 - tanh(z)^2"], message="one line is not a derivation"),
-        Probe("wrong_start", wrong=["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"],
+        Probe("too_few_steps", wrong=_RIGHT[:1], message="one line is not a derivation"),
+        Probe("first_step", wrong=["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"],
               message="step 0 is already the final form"),
-        Probe("wrong_start", wrong=[f"({_H}^2 + {_G}^2)/{_H}^2"] + _RIGHT[1:],
+        Probe("first_step", wrong=[f"({_H}^2 + {_G}^2)/{_H}^2"] + _RIGHT[1:],
               message="the quotient rule with the wrong sign"),
-        Probe("no_op_step", wrong=_RIGHT[:2] + [_RIGHT[1] + " + 0"] + _RIGHT[2:],
+        Probe("first_step", wrong=["4*exp(2*z)/(exp(2*z) + 1)^2", "1/cosh(z)^2", "1 - tanh(z)^2"],
+              message="right, but not the quotient rule's form"),
+        Probe("too_few_steps", wrong=[_RIGHT[0], _RIGHT[0] + " + 0", _RIGHT[3]],
               message="a `+ 0` line is not a step"),
-        Probe("no_op_step", wrong=_RIGHT[:1] + [_RIGHT[0].replace(" ", "").replace("^", "**")] + _RIGHT[1:],
-              message="the same line with other spacing"),
         Probe("step", wrong=_RIGHT[:2] + [f"1 - {_G}/{_H}", "1 - tanh(z)"],
               message="an algebra slip: the square is lost"),
         Probe("unfinished", wrong=_RIGHT[:3] + ["1 - ((exp(2*z) - 1)/(exp(2*z) + 1))^2"],

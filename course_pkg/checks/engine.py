@@ -22,11 +22,11 @@ Spec kinds
     judged by :func:`course_pkg.symbolic.equivalent` over the whole domain, then checked against
     an independent ``numeric`` reference at the case points.
 :class:`Derivation`
-    A list of typed lines: at least ``min_steps``; line 0 checked against the rule it claims
-    (``start``, written with ``start_functions`` only, over ``start_denominator``); no line that
-    only reformats the previous one; every line equal to the one before
-    (:func:`course_pkg.symbolic.check_derivation`); the last line free of ``unfinished``
-    functions; every line equal to the ``numeric`` slope at the case points.
+    A list of typed lines, judged by :func:`course_pkg.symbolic.check_derivation`: line 0
+    against the rule it claims (``first``), every line equal to the one before, at least
+    ``min_steps`` lines that change the expression (a reformatted line is not a step); then the
+    last line free of ``unfinished`` functions, and every line equal to the ``numeric`` slope at
+    the case points.
 
 Misconception probes
 --------------------
@@ -121,7 +121,7 @@ _default_rng = np.random.default_rng
 RUNNER_KINDS = (
     "ok", "not_written", "missing", "error", "timeout", "wrong", "shape", "type", "dtype",
     "not_finite", "mutated", "warning", "reference_used", "budget", "scalar_only", "format",
-    "too_short", "no_op_step", "wrong_start", "unfinished", "step", "off_path",
+    "unfinished", "step", "off_path",
 )
 #: Misconceptions the specs name (a probe's kind is one of these or of the runner's).
 MISCONCEPTIONS = (
@@ -300,19 +300,25 @@ class Formula:
 
 @dataclass(frozen=True)
 class Derivation:
-    """A derivation typed line by line, from a rule's form (``start``) to a finished form."""
+    """A derivation typed line by line, from the rule line 0 claims (``first``) to a finished form.
+
+    ``first`` is what :func:`course_pkg.symbolic.check_derivation` checks line 0 against (e.g.
+    ``symbolic.quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)")``), described for the learner
+    by ``first_text``; ``min_steps`` and ``max_steps`` count lines that change the expression (a
+    line equal to the one before up to formatting is not a step); the last line may not use the
+    ``unfinished`` functions; every line must equal ``numeric`` at the case points.
+    """
 
     id: str
     name: str
     variables: tuple
-    start: str
-    start_rule: str
+    first: Any
+    first_text: str
     cases: Callable
     numeric: Callable
-    start_functions: tuple = ("exp",)
-    start_denominator: Optional[str] = None
     unfinished: tuple = ("exp",)
-    min_steps: int = 3
+    min_steps: int = 2
+    max_steps: int = 12
     display: str = ""
     tolerance: Tolerance = Tolerance("agreement with finite differences", rtol=1e-7, atol=1e-9)
     probes: tuple = ()
@@ -710,26 +716,39 @@ def _run_formula(spec, learner, rng):
     for forbidden, message in spec.off_path:
         if names & set(forbidden):
             return _fail("off_path", f"{head} is not right.\n{message}")
+    cases = list(spec.cases(rng))
+    points = [dict(c.kwargs) for c in cases]
+    targets = [float(spec.numeric(**point)) for point in points]
+    values = _evaluate([answer], points)
+    if values is None:
+        return _fail("timeout", f"{head}: the checker could not evaluate it in time; simplify it and try again.")
+    numeric_ok = _matches(spec.tolerance, values[0], targets)
+    failing = next((c.cls for c, v, t in zip(cases, values[0], targets)
+                    if not _matches(spec.tolerance, [v], [t])), None)
+
+    def probe_named():
+        probe_values = _evaluate([_parse(probe.wrong, spec) for probe in spec.probes], points) or []
+        for probe, row in zip(spec.probes, probe_values):
+            if _matches(spec.tolerance, values[0], row) and not _matches(spec.tolerance, row, targets):
+                return _fail(probe.kind, f"{head} is not right.\n{probe.message}", failing)
+        return None
+
+    if not numeric_ok:  # a named misconception needs no symbolic diagnosis
+        named = probe_named()
+        if named is not None:
+            return named
     expected = _parse(spec.expected, spec)
     verdict = _symbolic.equivalent(answer, expected, variables=list(spec.variables))
     if verdict.kind == "timeout":
         return _fail("timeout", f"{head}: {verdict.message}")
-    cases = list(spec.cases(rng))
-    points = [dict(c.kwargs) for c in cases]
-    targets = [float(spec.numeric(**point)) for point in points]
-    values = _evaluate([answer], points) if verdict.ok else None
-    if verdict.ok and values is not None and _matches(spec.tolerance, values[0], targets):
+    if verdict.ok and numeric_ok:
         classes = list(dict.fromkeys(c.cls for c in cases))
         return Outcome(True, "ok", f"{display} = {text}: right, and it agrees with finite differences "
                        f"on {len(cases)} cases ({', '.join(classes)}).")
-    values = _evaluate([answer, *(_parse(probe.wrong, spec) for probe in spec.probes)], points)
-    if values is None:
-        return _fail("timeout", f"{head}: the checker could not evaluate it in time; simplify it and try again.")
-    failing = next((c.cls for c, v, t in zip(cases, values[0], targets)
-                    if not _matches(spec.tolerance, [v], [t])), None)
-    for probe, probe_values in zip(spec.probes, values[1:]):
-        if _matches(spec.tolerance, values[0], probe_values) and not _matches(spec.tolerance, probe_values, targets):
-            return _fail(probe.kind, f"{head} is not right.\n{probe.message}", failing)
+    if numeric_ok:  # right at the case points, wrong elsewhere in the domain
+        named = probe_named()
+        if named is not None:
+            return named
     if verdict.ok:  # symbolically right but not at a case point: a convention (g'(0)) or a trap
         return _fail("wrong", f"{head} is not right in the case {failing!r}.", failing)
     expected_texts = [spec.expected, _symbolic.to_text(expected), str(expected)]
@@ -758,9 +777,12 @@ def _functions_in(expr):
     return names
 
 
-def _run_derivation(spec, learner, rng):
-    import sympy
+#: How a failed :func:`course_pkg.symbolic.check_derivation` verdict is reported (other kinds: "step").
+_DERIVATION_KINDS = {"first_step": "first_step", "too_few_steps": "too_few_steps",
+                     "too_many_steps": "too_many_steps", "format": "format", "timeout": "timeout"}
 
+
+def _run_derivation(spec, learner, rng):
     steps = _read_text(spec, learner)
     if isinstance(steps, Outcome):
         return steps
@@ -772,46 +794,19 @@ def _run_derivation(spec, learner, rng):
         if not isinstance(step, str):
             return _fail("type", f"Step {i} should be a string such as \"1 - tanh(z)**2\"; it is "
                          f"{_type_name(step)}.")
+    if not steps:
+        return _fail("too_few_steps", f"{spec.name} is empty: write the derivation, one line per string.")
     steps = list(steps)
-    if len(steps) < spec.min_steps:
-        return _fail("too_short", f"The derivation has {len(steps)} line{'s' if len(steps) != 1 else ''}; "
-                     f"write at least {spec.min_steps}, from {spec.start_rule} down to a finished form.")
-    parsed = []
-    for i, step in enumerate(steps):
-        try:
-            parsed.append(_parse(step, spec))
-        except _symbolic.AnswerFormatError as exc:
-            later = f" Steps {i + 1} and after are not checked yet." if i + 1 < len(steps) else ""
-            return _fail("format", f"Step {i}, {step!r}, cannot be read: {str(exc).rstrip('.')}.{later}")
-    keys = [_format_key(step) for step in steps]
-    for i in range(1, len(steps)):
-        if keys[i] == keys[i - 1]:
-            return _fail("no_op_step", f"Step {i}, {steps[i]!r}, is step {i - 1} again, up to formatting: "
-                         "every step should change the expression (expand, cancel, substitute).")
-    # line 0: the rule's form
-    others = _functions_in(parsed[0]) - set(spec.start_functions)
-    if others:
-        return _fail("wrong_start", f"Step 0, {steps[0]!r}, uses {', '.join(sorted(others))}: start from "
-                     f"{spec.start_rule}, written with {', '.join(spec.start_functions)} only.")
-    start = _parse(spec.start, spec)
-    verdict = _symbolic.equivalent(parsed[0], start, variables=list(spec.variables))
+    verdict = _symbolic.check_derivation(steps, variables=list(spec.variables), first=spec.first,
+                                         min_steps=spec.min_steps, max_steps=spec.max_steps)
     if not verdict.ok:
-        return _fail("wrong_start", f"Step 0, {steps[0]!r}, is not {spec.start_rule}. "
-                     + _no_leak(verdict.message, [spec.start, _symbolic.to_text(start)]))
-    if spec.start_denominator is not None:
-        _, denominator = sympy.fraction(parsed[0])
-        wanted = _parse(spec.start_denominator, spec)
-        if not _symbolic.equivalent(denominator, wanted, variables=list(spec.variables)).ok:
-            return _fail("wrong_start", f"Step 0, {steps[0]!r}, is right but not yet {spec.start_rule}: "
-                         "write the rule's result itself, over the squared denominator, before simplifying.")
-    chain = _symbolic.check_derivation(parsed, variables=list(spec.variables))
-    if not chain.ok:
-        i = chain.failed_step if chain.failed_step is not None else 0
-        later = f" Steps {i + 1} and after are not checked yet." if i + 1 < len(steps) else ""
-        if chain.kind == "timeout":
-            return _fail("timeout", f"Step {i}, {steps[i]!r}, could not be checked in time: simplify it.{later}")
-        return _fail("step", f"Step {i}, {steps[i]!r}, does not follow from step {i - 1}, "
-                     f"{steps[i - 1]!r}. {_step_reason(chain.message)}{later}")
+        kind = _DERIVATION_KINDS.get(verdict.kind, "step")
+        i = verdict.failed_step
+        named = i is not None and i < len(steps) and kind not in ("too_few_steps", "too_many_steps")
+        typed = f"Step {i}, as you typed it: {steps[i]!r}\n" if named else ""
+        later = f" Steps {i + 1} and after are not checked yet." if named and i + 1 < len(steps) else ""
+        return _fail(kind, f"{typed}{verdict.message}{later}")
+    parsed = [_parse(step, spec) for step in steps]
     left = _functions_in(parsed[-1]) & set(spec.unfinished)
     if left:
         return _fail("unfinished", f"The last step, {steps[-1]!r}, is right but not finished: end at a form "
@@ -828,40 +823,8 @@ def _run_derivation(spec, learner, rng):
                 return _fail("wrong", f"Step {i}, {steps[i]!r}, is not the slope measured by finite "
                              f"differences in the case {case.cls!r}.", case.cls)
     return Outcome(True, "ok", f"{display}: every line follows from the one before ({len(steps)} lines), "
-                   f"from {spec.start_rule} to {steps[-1].strip()}, and each agrees with finite "
+                   f"from {spec.first_text} to {steps[-1].strip()}, and each agrees with finite "
                    f"differences on {len(cases)} cases.")
-
-
-def _format_key(text):
-    """A line with its formatting taken out: spaces, ``**``/``^``, ``·``/``*``, ``+ 0``, ``* 1``, outer parentheses.
-
-    >>> _format_key("( 1 − tanh(z)**2 ) + 0") == _format_key("1-tanh(z)^2")
-    True
-    """
-    text = "".join(text.split()).replace("**", "^").replace("−", "-").replace("·", "*").replace("×", "*")
-    previous = None
-    while previous != text:
-        previous = text
-        text = _re.sub(r"(?<![\w.)])[+-]0(?![\w.(])|(?<=[\w)])[+-]0(?![\w.(])", "", text)
-        text = _re.sub(r"\*1(?![\w.(^])|(?<![\w.)^])1\*", "", text)
-        if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-            text = text[1:-1]
-    return text
-
-
-def _balanced(text):
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def _step_reason(message):
-    """The symbolic engine's reason, without its own "Step i does not follow" header."""
-    text = message.split(". ", 1)[1] if message.startswith("Step ") and ". " in message else message
-    return text.strip()
 
 
 # ---------------------------------------------------------------------------------------------
