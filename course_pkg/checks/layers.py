@@ -74,7 +74,7 @@ from course_pkg.activations import tanh_prime as _tanh_prime
 from course_pkg.checks import engine
 from course_pkg.checks.engine import Case, CheckFailed, Outcome, Probe, Tolerance
 from course_pkg.checks.learner import NAMED, LearnerMissing, LearnerRaised, LearnerTimeout, Named, Opaque, resolve
-from course_pkg.checks.planted import PLANTED, PLANTED_TEXT, buggy_parameter
+from course_pkg.checks.planted import PLANTED, PLANTED_TEXT
 
 __all__ = [
     "ASSIGNMENT",
@@ -134,8 +134,12 @@ ERROR_RTOL = 0.1
 #: Relative errors at least this are "wrong" (the notebook's threshold).
 WRONG = 1e-2
 
-_FORBID_NETWORK = ("course_pkg.network", "course_pkg.gradcheck")
-_FORBID_GRADCHECK = ("course_pkg.gradcheck",)
+#: Switched off while the learner's code runs, for every exercise (the sandbox switches off the
+#: union of an assignment's forbids for the whole notebook, so one list for all is the honest
+#: statement): the learner writes layers, backprop and the gradient check without the course's.
+#: The planted gradient functions and the notebook's ``batch_cost`` use neither. This module is
+#: listed too, so that its references (``reference`` of every spec, the probes) are stubs there.
+FORBID = ("course_pkg.network", "course_pkg.gradcheck", "course_pkg.checks.layers")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +355,7 @@ class Values:
 
     id: str
     name: str
-    expected: Callable  # () -> {key: tuple}
+    reference: Callable  # () -> {key: tuple}, the right table
     explain: Callable  # key -> a sentence on how to find that shape (never the shape)
     title: str = ""
     forbid: tuple = ()
@@ -364,7 +368,7 @@ class Values:
         if not learner.has(self.name):
             raise LearnerMissing(self.name)
         got = learner.value(self.name)
-        expected = self.expected()
+        expected = self.reference()
         if got is None or (isinstance(got, Opaque) and got.type_name == "ellipsis"):
             return _fail("not_written", f"`{self.name}` is not filled in yet.")
         if not isinstance(got, dict):
@@ -395,11 +399,15 @@ class Values:
 
 @dataclass(frozen=True)
 class WorstEntry:
-    """The gradient check: named buggy gradient functions in, the buggy parameter's worst entry out."""
+    """The gradient check: named buggy gradient functions in, the buggy parameter's worst entry out.
+
+    ``reference(named, n_layers, sizes)`` names the parameter a planted function gets wrong.
+    """
 
     id: str
     name: str
     cases: Callable
+    reference: Callable
     probes: tuple = ()
     forbid: tuple = ()
     title: str = ""
@@ -433,7 +441,7 @@ class WorstEntry:
             return _fail("type", f"{where}: {read}", case.cls)
         name, index, error = read
         sizes = [np.shape(weights[0])[1]] + [np.shape(W)[0] for W in weights]
-        buggy = buggy_parameter(named.name, len(weights), sizes)
+        buggy = self.reference(named.name, len(weights), sizes)
         if buggy is None:
             if error <= CLEAN:
                 return None
@@ -451,7 +459,9 @@ class WorstEntry:
                 continue
             if isinstance(wrong, str):
                 continue
-            if (wrong[0], wrong[1]) == (name, index) and not _acceptable(wrong[0], wrong[1], buggy, errors, worst_here):
+            same = (wrong[0], wrong[1]) == (name, index) or (wrong[2] <= CLEAN and error <= CLEAN)
+            if same and not _acceptable(name, index, buggy, errors, worst_here) and not _acceptable(
+                    wrong[0], wrong[1], buggy, errors, worst_here):
                 return _fail(probe.kind, f"{where} ({case.cls}): your check named {name}{list(index)}, but the "
                              f"bug is not there.\n{probe.message}", case.cls)
         if name != buggy:
@@ -515,6 +525,42 @@ def _true_errors(named, weights, biases, X, Y, hidden="relu", output="sigmoid", 
     report = check_gradients(PLANTED[named], weights, biases, X, Y, hidden=hidden, output=output, loss=loss)
     assert not report.skipped, f"a test network crosses a ReLU kink: {report.skipped[:3]}"
     return report.errors
+
+
+def buggy_parameter(name, n_layers, sizes):
+    """The parameter a planted gradient function gets wrong, as a code name (None if it is right).
+
+    Trusted side only: it is the "reference" of the gradient-check exercise, so the sandbox
+    has it switched off.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`course_pkg.checks.planted.PLANTED`.
+    n_layers : int
+        L, the number of weight matrices.
+    sizes : sequence of int
+        The layer sizes ``[n_0, ..., n_L]`` (the transposed one is the first square matrix).
+
+    Examples
+    --------
+    >>> buggy_parameter("layers.grad_s", 3, [2, 3, 3, 1])
+    'weights[2]'
+    >>> buggy_parameter("layers.grad_r", 3, [2, 3, 3, 1])
+    'weights[1]'
+    """
+    if name == "layers.grad_p":
+        return None
+    if name == "layers.grad_q":
+        return "biases[0]"
+    if name == "layers.grad_s":
+        return f"weights[{n_layers - 1}]"
+    if name == "layers.grad_t":
+        return "weights[0]"
+    if name == "layers.grad_r":
+        square = [l for l in range(n_layers) if sizes[l] == sizes[l + 1]]
+        return f"weights[{square[0]}]" if square else None
+    raise ValueError(f"name must be one of {', '.join(map(repr, PLANTED))}; got {name!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -683,24 +729,25 @@ def _network_cases(rng):
 
 _WORST_TABLE = (
     # named, sizes, m, hidden
-    ("layers.correct", (3, 4, 4, 2), 4, "sigmoid"),
-    ("layers.correct", (2, 3, 1), 3, "relu"),
-    ("layers.db1_summed", (3, 4, 4, 2), 5, "relu"),
-    ("layers.dW_square_transposed", (2, 3, 3, 1), 4, "sigmoid"),
-    ("layers.dWL_sign", (3, 4, 2), 3, "relu"),
-    ("layers.dW1_entry", (3, 4, 4, 2), 4, "sigmoid"),
+    ("layers.grad_p", (3, 4, 4, 2), 4, "sigmoid"),
+    ("layers.grad_p", (2, 3, 1), 3, "relu"),
+    ("layers.grad_q", (3, 4, 4, 2), 5, "relu"),
+    ("layers.grad_r", (2, 3, 3, 1), 4, "sigmoid"),
+    ("layers.grad_s", (3, 4, 2), 3, "relu"),
+    ("layers.grad_t", (3, 4, 4, 2), 4, "sigmoid"),
 )
 
 
 def _worst_cases(rng):
+    """One case per row of the table, in an order drawn from ``rng`` (so no answer follows from it)."""
     cases = []
     for named, sizes, m, hidden in _WORST_TABLE:
         weights, biases, X, Y = _network_problem(rng, sizes, m, hidden, "sigmoid", "half_squared_error", mixed=False)
-        text = PLANTED_TEXT[named]
-        cases.append(Case(f"{text}, {hidden} hidden", (Named(named), weights, biases, X, Y), {"hidden": hidden},
-                          where=f"worst_entry(<{text}>, weights, biases, X, Y, hidden={hidden!r}) for sizes "
-                                f"{list(sizes)}, m = {m}"))
-    return cases
+        what = "a correct gradient function" if named == "layers.grad_p" else "a planted bug"
+        cases.append(Case(f"{what}, {hidden} hidden", (Named(named), weights, biases, X, Y), {"hidden": hidden},
+                          where=f"worst_entry(<a gradient function>, weights, biases, X, Y, hidden={hidden!r}) "
+                                f"for sizes {list(sizes)}, m = {m}"))
+    return [cases[i] for i in rng.permutation(len(cases))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -979,25 +1026,26 @@ _WORST_PROBES = (
 )
 
 SPECS = (
-    Values(id="test_shapes", name="shapes", expected=_table, explain=lambda k: _EXPLAIN[k],
-           title="shape table"),
+    Values(id="test_shapes", name="shapes", reference=_table, explain=lambda k: _EXPLAIN[k],
+           title="shape table", forbid=FORBID),
     Outputs(id="test_dense_forward", name="dense_forward", cases=_forward_cases, reference=_ref_forward,
             unpack=_unpack_forward, shape_hint=_forward_shape_hint, probes=_FORWARD_PROBES,
             raise_hint="A shape mismatch inside dense_forward: A_prev is (m, n_prev) and W is (n, n_prev), so "
                        "the product is A_prev @ W.T, (m, n_prev) times (n_prev, n).",
-            forbid=("course_pkg.network",), title="dense_forward"),
+            forbid=FORBID, title="dense_forward"),
     Outputs(id="test_dense_backward", name="dense_backward", cases=_backward_cases, reference=_ref_backward,
             unpack=_unpack_backward, shape_hint=_backward_shape_hint, probes=_BACKWARD_PROBES,
             raise_hint="A shape mismatch inside dense_backward: write the shapes next to each product; dA and Z "
                        "are (m, n), A_prev is (m, n_prev), W is (n, n_prev).",
-            forbid=("course_pkg.network",), title="dense_backward"),
+            forbid=FORBID, title="dense_backward"),
     Outputs(id="test_network", name="network_gradients", cases=_network_cases, reference=_ref_network,
             unpack=_unpack_network, shape_hint=_network_shape_hint, probes=_NETWORK_PROBES,
-            per_layer=("dense_forward", "dense_backward"), forbid=_FORBID_NETWORK, title="network_gradients",
+            per_layer=("dense_forward", "dense_backward"), forbid=FORBID, title="network_gradients",
             raise_hint="A shape mismatch inside network_gradients: each layer's dA must be (m, n_l), the shape of "
                        "that layer's A."),
-    WorstEntry(id="test_worst_entry", name="worst_entry", cases=_worst_cases, probes=_WORST_PROBES,
-               forbid=_FORBID_GRADCHECK, title="worst_entry"),
+    WorstEntry(id="test_worst_entry", name="worst_entry", cases=_worst_cases, reference=buggy_parameter,
+               probes=_WORST_PROBES,
+               forbid=FORBID, title="worst_entry"),
 )
 
 #: The notebook's check: ``check(grade_id, *objects, hidden=False)`` prints ✔ or raises CheckFailed.
