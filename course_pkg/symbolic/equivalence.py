@@ -26,6 +26,7 @@ input can hang the caller; a malformed answer is a Verdict, never an exception.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
@@ -155,13 +156,13 @@ def _evaluate_row(exprs, point, dps=None):
 #: Points far from the origin and very close to it, added to every comparison: large |values|
 #: (stratified over [WIDE_LARGE[0], WIDE_LARGE[1]], both signs) and tiny ones.
 N_WIDE_LARGE = 4
-N_WIDE_TINY = 2
+N_WIDE_TINY = 1
 WIDE_LARGE = (3.0, 40.0)
 WIDE_TINY = (1e-4, 1e-2)
-#: Digits of the wide points, and of their stability check: a point whose values change between
-#: the two precisions (cancellation of huge terms) is dropped, never judged.
-WIDE_DPS = 100
-WIDE_CHECK_DPS = 140
+#: Digits of the wide points, and of the stability check of a disagreement there: a point whose
+#: values change between the two precisions (cancellation of huge terms) is dropped, never judged.
+WIDE_DPS = 80
+WIDE_CHECK_DPS = 120
 
 
 def _wide_points(symbols, seed=SEED):
@@ -202,9 +203,12 @@ def _draw_wide(exprs, symbols, points, rows):
         row = _evaluate_row(exprs, point, WIDE_DPS)
         if row is None:
             continue
-        check = _evaluate_row(exprs, point, WIDE_CHECK_DPS)
-        if check is None or not all(_close(a, b) for a, b in zip(row, check)):
-            continue
+        if not all(_close(v, row[-1]) for v in row[:-1]):
+            # A disagreement is only believed if it survives more digits (cancellation of huge
+            # terms can fake one); an agreement needs no check (noise never makes values agree).
+            check = _evaluate_row(exprs, point, WIDE_CHECK_DPS)
+            if check is None or not all(_close(a, b) for a, b in zip(row, check)):
+                continue
         points.append(point)
         rows.append(row)
 
@@ -225,9 +229,10 @@ def _values(exprs, symbols):
     """Evaluate every expression at the same random points; return (points, rows, sampler).
 
     The points cover every side of every kink (see :class:`~.numeric.KinkSampler`): a
-    ``Heaviside(z1)`` factor is tested where ``z1 < 0`` as well as where ``z1 > 0``. Then the
-    wide points (:func:`_wide_points`) test large and tiny values of each symbol, so a formula
-    that agrees only near the origin (``x + Max(0, x^2 - 16)`` for ``x``) is refused.
+    ``Heaviside(z1)`` factor is tested where ``z1 < 0`` as well as where ``z1 > 0``. An answer
+    that agrees at all of them is then tried at the wide points (:func:`_wide_points`), large
+    and tiny values of each symbol, so a formula that agrees only near the origin
+    (``x + Max(0, x^2 - 16)`` for ``x``) is refused.
     """
     sampler = KinkSampler(symbols, kink_thresholds(exprs, symbols), seed=SEED)
     if not symbols:
@@ -246,8 +251,6 @@ def _values(exprs, symbols):
         plan += [None] * max(N_POINTS, POINTS_PER_PATTERN * MAX_PATTERNS - len(plan))
     points, rows = [], []
     _draw(exprs, sampler, plan, points, rows)
-    if symbols:
-        _draw_wide(exprs, symbols, points, rows)
     return points, rows, sampler
 
 
@@ -332,7 +335,19 @@ def _describe_factor(factor):
 
 
 def _factor_candidates(expected, symbols):
-    """Factors whose omission is a classic slip: multiplicative factors and inner derivatives."""
+    """Factors whose omission is a classic slip: multiplicative factors and inner derivatives.
+
+    Remembered per expression in the worker: a learner's next try at the same question reuses them.
+    """
+    return list(_factor_candidates_cached(expected, tuple(symbols)))
+
+
+@functools.lru_cache(maxsize=128)
+def _factor_candidates_cached(expected, symbols):
+    return tuple(_factor_candidates_uncached(expected, symbols))
+
+
+def _factor_candidates_uncached(expected, symbols):
     candidates = []
     coefficient, rest = expected.as_coeff_Mul()
     factors = [f for f in sympy.Mul.make_args(rest) if not f.is_number]
@@ -418,6 +433,8 @@ def _sign_hint(expected):
 
 #: Most named links whose product is reported as missing (or surplus) at once.
 MAX_LINKS_NAMED = 3
+#: Points at which a product of links is tried before it is confirmed at every point.
+N_LINK_PROBES = 4
 
 
 def _named_links(links, points, targets, bases):
@@ -426,30 +443,50 @@ def _named_links(links, points, targets, bases):
         return None
     if sum(1 for t in targets if abs(t) > ABS_TINY) < MIN_SUPPORT:
         return None
+    # Probe at a few informative points first (both sides non-zero), then confirm everywhere.
+    informative = [k for k, (t, b) in enumerate(zip(targets, bases)) if abs(t) > ABS_TINY and abs(b) > ABS_TINY]
+    probe = informative[:N_LINK_PROBES]
+    rest = [k for k in range(len(points)) if k not in probe]
+
+    def values(expr, indices):
+        row = {}
+        for k in indices:
+            try:
+                row[k], _ = evaluate(expr, points[k])
+            except BadPoint:
+                return None
+        return row
+
     table = []
     for name, expr in links:
-        row = []
-        for point in points:
-            try:
-                value, _ = evaluate(expr, point)
-            except BadPoint:
-                row = None
-                break
-            row.append(value)
+        row = values(expr, probe)
         if row is not None:
-            table.append((name, expr, row))
+            table.append([name, expr, row, False])
+
+    def holds(subset, indices):
+        for k in indices:
+            product = bases[k]
+            for entry in subset:
+                product *= entry[2][k]
+            if not _close(targets[k], product):
+                return False
+        return True
+
     for size in range(1, min(MAX_LINKS_NAMED, len(table)) + 1):
         for subset in combinations(table, size):
-            ok = True
-            for k, (target, base) in enumerate(zip(targets, bases)):
-                product = base
-                for _, _, row in subset:
-                    product *= row[k]
-                if not _close(target, product):
-                    ok = False
-                    break
-            if ok:
-                return sympy.Mul(*(expr for _, expr, _ in subset)), [name for name, _, _ in subset]
+            if not holds(subset, probe):
+                continue
+            complete = True
+            for entry in subset:
+                if not entry[3]:
+                    more = values(entry[1], rest)
+                    if more is None:
+                        complete = False
+                        break
+                    entry[2].update(more)
+                    entry[3] = True
+            if complete and holds(subset, rest):
+                return sympy.Mul(*(entry[1] for entry in subset)), [entry[0] for entry in subset]
     return None
 
 
@@ -771,7 +808,11 @@ def _compare_at_precision(answer, expected, mapping, links=None):
             **base,
         )
     if all(_close(a, e) for a, e in rows):
-        return Verdict(ok=True, kind="equivalent", message="Correct: your answer is equivalent to the expected one.", **base)
+        # Right everywhere near the origin: now far from it and very close to it (a formula
+        # right only on a band is wrong out there). A wrong answer is told apart without them.
+        _draw_wide([concrete_answer, concrete_expected], symbols, points, rows)
+        if all(_close(a, e) for a, e in rows):
+            return Verdict(ok=True, kind="equivalent", message="Correct: your answer is equivalent to the expected one.", **base)
     _enrich([concrete_answer, concrete_expected], sampler, points, rows)
     return _relabel(_diagnose(concrete_answer, concrete_expected, points, rows, sampler, links), answer, expected)
 
@@ -831,11 +872,11 @@ def _prepare_links(links, mapping):
 
 def _equivalent_impl(answer, expected, variables, links=None, functions=None):
     """Everything :func:`equivalent` does, run inside the worker process."""
+    functions_given = functions
     functions = _function_map(functions)
     expected_expr, mapping = _prepare_expected(expected, variables, functions)
     text = answer if isinstance(answer, str) else None
     prepared_links = _prepare_links(links, mapping)
-    echo = _echo_latex(text, mapping, functions)
     try:
         answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None, functions=functions)
     except AnswerFormatError as err:
@@ -855,7 +896,7 @@ def _equivalent_impl(answer, expected, variables, links=None, functions=None):
     if text is not None:
         fields = {k: getattr(verdict, k) for k in verdict.__dataclass_fields__}
         fields["answer_text"] = text
-        fields["typed_latex"] = echo
+        fields["functions"] = functions_given
         verdict = Verdict(**fields)
     return _guard(verdict, expected_expr, text if text is not None else [])
 

@@ -92,9 +92,13 @@ def _check(value):
     for part in parts:
         if not mpmath.isfinite(part):
             raise BadPoint("not finite")
-        if part != 0 and abs(mpmath.log(abs(part))) > MAX_EXP_ARGUMENT:
+        # |log|part|| > MAX_EXP_ARGUMENT, read off the binary exponent (no logarithm computed)
+        if part != 0 and abs(mpmath.mag(part)) > _MAX_MAG:
             raise BadPoint("too large")
     return value
+
+
+_MAX_MAG = int(MAX_EXP_ARGUMENT / 0.6931471805599453) + 1
 
 
 class _Evaluator:

@@ -472,7 +472,10 @@ class Verdict:
     answer_text : str or None
         The answer exactly as typed (echoed before the verdict).
     typed_latex : str or None
-        LaTeX of the answer read as written, unevaluated (``x + 0`` stays ``x + 0``).
+        LaTeX of the answer read as written, unevaluated (``x + 0`` stays ``x + 0``), when
+        given; :attr:`echo_latex` works it out from :attr:`answer_text` otherwise.
+    functions : dict or None
+        The question's own function names the answer was read with (for the echo).
     steps_text, steps_latex : tuple or None
         For derivations: each line as typed, and its unevaluated LaTeX (None where a line
         cannot be read).
@@ -505,6 +508,7 @@ class Verdict:
     step_titles: Optional[tuple] = field(default=None, repr=False)
     answer_text: Optional[str] = field(default=None, repr=False)
     typed_latex: Optional[str] = field(default=None, repr=False)
+    functions: Optional[dict] = field(default=None, repr=False)
     steps_text: Optional[tuple] = field(default=None, repr=False)
     steps_latex: Optional[tuple] = field(default=None, repr=False)
     step_status: Optional[tuple] = field(default=None, repr=False)
@@ -540,6 +544,31 @@ class Verdict:
             return ""
         text = self.answer_text if len(self.answer_text) <= 200 else self.answer_text[:199] + "…"
         return "You typed: " + text
+
+    @property
+    def echo_latex(self):
+        """LaTeX of the answer as typed, read without evaluation (None if it cannot be read).
+
+        Worked out when first asked for (rendering), not during the check, so a check never
+        pays for it.
+
+        Examples
+        --------
+        >>> Verdict(ok=False, message="m", kind="wrong", answer_text="x*1 + 0").echo_latex
+        'x 1 + 0'
+        """
+        if self.typed_latex is not None or self.answer_text is None:
+            return self.typed_latex
+        from .parsing import _function_map, _parse
+
+        try:
+            expr, _ = _parse(self.answer_text, None, allow_unknown=True, functions=_function_map(self.functions),
+                             evaluate=False)
+            tex = to_latex(expr)
+        except Exception:  # noqa: BLE001 - an echo is best effort; the message says why it cannot be read
+            return None
+        object.__setattr__(self, "typed_latex", tex)
+        return tex
 
     def _step_rows(self):
         rows = []
@@ -588,8 +617,8 @@ class Verdict:
             parts.append("</ol>")
         elif self.answer_text is not None:
             parts.append("<div>You typed: <code>" + html.escape(self.answer_text[:200]) + "</code>")
-            if self.typed_latex is not None:
-                parts.append(" &nbsp; read as " + html.escape(r"\(\displaystyle " + self.typed_latex + r"\)"))
+            if self.echo_latex is not None:
+                parts.append(" &nbsp; read as " + html.escape(r"\(\displaystyle " + self.echo_latex + r"\)"))
             parts.append("</div>")
         elif self.parsed is not None:
             parts.append(
@@ -614,8 +643,8 @@ class Verdict:
                 mark_tex = {"✓": r"\checkmark", "✗": r"\times", "·": r"\cdot", "•": r"\bullet", "=": "=", "?": "?"}[mark]
                 lines.append(rf"{mark_tex}\quad & {body}")
             echo = r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"
-        elif self.typed_latex is not None:
-            echo = self.typed_latex
+        elif self.echo_latex is not None:
+            echo = self.echo_latex
         elif self.parsed is not None:
             echo = to_latex(self.parsed)
         elif self.answer_text is not None:

@@ -25,12 +25,12 @@ def test_html_echoes_the_expression_first_then_the_verdict():
 def test_the_echo_is_what_was_typed_not_sympys_simplified_form():
     """`x + 0`, `1*x`, `x*1` and `x` are four different texts: the echo shows each as typed."""
     typed = ["x + 0", "1*x", "(x)^1", "x"]
-    echoes = [equivalent(t, "x").typed_latex for t in typed]
+    echoes = [equivalent(t, "x").echo_latex for t in typed]
     assert len(set(echoes)) == 4, echoes
     v = equivalent("x + 0", "2*x")
     assert v.echo == "You typed: x + 0"
     assert v._repr_html_().index("x + 0") < v._repr_html_().index(v.message[:10])
-    assert v._repr_latex_().index(v.typed_latex) < v._repr_latex_().index(r"\times\ ")
+    assert v._repr_latex_().index(v.echo_latex) < v._repr_latex_().index(r"\times\ ")
 
 
 def test_html_escapes_user_text():
