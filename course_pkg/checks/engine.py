@@ -28,6 +28,10 @@ Spec kinds
     last line free of ``unfinished`` functions, and every line equal to the ``numeric`` slope at
     the case points.
 
+Another kind of exercise can live in its notebook's spec module: any object with ``id``,
+``name``, ``names`` and ``judge(learner, rng) -> Outcome`` (using the learner protocol only) is
+run by :func:`run` too (``course_pkg.checks.layers`` does so for its shape table).
+
 Misconception probes
 --------------------
 Each spec lists :class:`Probe` ``(kind, wrong=..., message=...)``. ``wrong`` is a runnable wrong
@@ -361,8 +365,11 @@ def run(spec, learner, *, hidden, seed=None):
             outcome = _run_formula(spec, learner, rng)
         elif isinstance(spec, Derivation):
             outcome = _run_derivation(spec, learner, rng)
+        elif callable(getattr(spec, "judge", None)):  # a spec kind of a notebook's own module
+            outcome = spec.judge(learner, rng)
         else:
-            raise TypeError(f"spec must be an engine.Function, Formula or Derivation; got {type(spec).__name__}")
+            raise TypeError(f"spec must be an engine.Function, Formula or Derivation, or have a "
+                            f"judge(learner, rng) method; got {type(spec).__name__}")
     except LearnerMissing as exc:
         return _fail("missing", f"`{exc.name}` is not defined: run the cell that defines it "
                                 "(and keep its name).")

@@ -283,3 +283,39 @@ def test_patching_numpy_after_import_does_not_fool_the_checker(monkeypatch):
     monkeypatch.setattr(np, "all", lambda *a, **k: True)
     assert fails("test_backward", make_backward(two=1.0)).kind == "factor_two"
     assert fails("test_forward", make_forward(from_x=True)).kind == "wrong_input"
+
+
+# ------------------------------------------------------------------ through the trusted grader
+
+
+def test_the_trusted_grader_names_the_slips_of_a_sandboxed_notebook():
+    """The same specs, run by course_pkg.grading on the learner's notebook in its sandbox (plain data only)."""
+    import pathlib
+
+    import nbformat
+
+    from course_pkg.grading.nbgrader import grade_notebook
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "source" / "03-scalar-network" / "scalar_network.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions["forward_solution"].source = solutions["forward_solution"].source.replace(
+        "a1 = relu(z1)", "a1 = z1").replace("a2 = relu(z2)", "a2 = z2")
+    solutions["backward_solution"].source = (
+        "def backward(x, y, thetas, biases, h=1e-6):\n"
+        "    grads = {}\n"
+        "    for i, name in enumerate(['theta1', 'theta2', 'theta3', 'b1', 'b2', 'b3']):\n"
+        "        up, down = list(thetas) + list(biases), list(thetas) + list(biases)\n"
+        "        up[i] += h\n"
+        "        down[i] -= h\n"
+        "        cost = lambda p: (forward(x, p[:3], p[3:])['y_hat'] - y) ** 2\n"
+        "        grads[name] = (cost(up) - cost(down)) / (2 * h)\n"
+        "    return grads\n")
+    solutions["db1_solution"].source = (
+        'dC_db1 = "2*(y - y_hat) * y_hat*(1 - y_hat) * theta3 * Heaviside(z2) * theta2 * Heaviside(z1)"\n')
+    cells = grade_notebook(nb, "03-scalar-network")["cells"]
+    assert (cells["test_forward"]["kind"], cells["test_forward"]["case"]) == ("missing_activation", "ReLU 1 off")
+    assert cells["test_backward"]["kind"] == "budget"
+    assert cells["test_dC_db1"]["kind"] == "sign" and "e^" not in cells["test_dC_db1"]["message"]
+    assert not any(c["passed"] for c in cells.values())

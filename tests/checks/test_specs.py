@@ -21,9 +21,14 @@ from course_pkg.checks.engine import Derivation, Formula, Function
 from course_pkg.checks.learner import InProcessLearner, resolve, to_plain
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+#: The notebooks whose specs these generated tests cover (04 onwards test their own kinds in their files).
 ASSIGNMENTS = ("01-chain-rule", "02-activations", "03-scalar-network")
+#: Every assignment of source/: each has a spec module the registry finds, and the runner runs its specs.
+EVERY_ASSIGNMENT = tuple(sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and list(p.glob("*.ipynb"))))
 SPECS = [(a, spec) for a in ASSIGNMENTS for spec in checks.specs(a).values()]
-PROBES = [(a, spec, i) for a, spec in SPECS for i in range(len(spec.probes))]
+PROBES = [(a, spec, i) for a, spec in SPECS for i in range(len(getattr(spec, "probes", ())))]
+#: Specs whose cases the engine draws (a spec kind of a notebook's own module may draw its own).
+DRAWN = [(a, s) for a, s in SPECS if isinstance(s, (Function, Formula, Derivation))]
 SEEDS = (0, 1, 12345)
 
 
@@ -48,7 +53,7 @@ def test_every_probe_is_named_by_the_runner(item, hidden):
         assert probe.message in outcome.message
 
 
-@pytest.mark.parametrize("assignment, spec", SPECS, ids=[s.id for _, s in SPECS])
+@pytest.mark.parametrize("assignment, spec", DRAWN, ids=[s.id for _, s in DRAWN])
 def test_hidden_case_classes_are_all_in_the_visible_self_check(assignment, spec):
     visible = {c.cls for c in spec.cases(np.random.default_rng(engine.seed_of(spec, False)))}
     for seed in SEEDS + (engine.seed_of(spec, True),):
@@ -56,7 +61,7 @@ def test_hidden_case_classes_are_all_in_the_visible_self_check(assignment, spec)
         assert hidden <= visible, f"{spec.id}: hidden-only case classes {hidden - visible}"
 
 
-@pytest.mark.parametrize("assignment, spec", SPECS, ids=[s.id for _, s in SPECS])
+@pytest.mark.parametrize("assignment, spec", DRAWN, ids=[s.id for _, s in DRAWN])
 def test_hidden_tests_use_other_numbers(assignment, spec):
     def numbers(seed):
         return [repr(to_plain(c.args)) + repr(c.kwargs) for c in spec.cases(np.random.default_rng(seed))]
@@ -117,7 +122,7 @@ def _as_float(spec, args, kwargs):
     return value
 
 
-@pytest.mark.parametrize("assignment, spec", SPECS, ids=[s.id for _, s in SPECS])
+@pytest.mark.parametrize("assignment, spec", DRAWN, ids=[s.id for _, s in DRAWN])
 def test_no_message_shows_the_expected_values(assignment, spec):
     answers = [p.wrong for p in spec.probes] + _planted(spec)
     for hidden in (False, True):
@@ -147,6 +152,15 @@ def test_every_graded_cell_has_a_spec_and_every_spec_a_cell(assignment):
         assert f'checks.check("{grade_id}"' in source, f"{grade_id} does not run its spec"
         hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1]
         assert "hidden=True" in hidden and "checks.assert_untampered()" in hidden, grade_id
+
+
+@pytest.mark.parametrize("assignment", EVERY_ASSIGNMENT)
+def test_every_assignment_has_specs_the_runner_runs(assignment):
+    """The trusted grader's path: spec_for(assignment, grade_id), then engine.run on plain data."""
+    for grade_id, spec in checks.specs(assignment).items():
+        assert spec.id == grade_id and checks.spec_for(assignment, grade_id) is spec
+        outcome = engine.run(spec, InProcessLearner({}), hidden=True, seed=1)
+        assert (outcome.passed, outcome.kind) == (False, "missing"), (grade_id, outcome)
 
 
 def test_the_registry_refuses_unknown_assignments_and_cells():
