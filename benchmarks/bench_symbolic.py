@@ -124,7 +124,7 @@ def main(argv=None):
             naive_wrong += 1
     ms = lambda s: f"{1000 * s:8.1f} ms"  # noqa: E731
     method = args.start_method or worker.start_method()
-    print("command: /work/venv/bin/python benchmarks/bench_symbolic.py"
+    print(f"command: {sys.executable} benchmarks/bench_symbolic.py"
           + (f" --start-method {args.start_method}" if args.start_method else ""))
     print(f"worker start method: {method}; first check of the session {ms(first)}, "
           f"check right after a timeout (median of {RESPAWNS}) {ms(respawn)}")

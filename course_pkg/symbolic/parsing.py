@@ -790,7 +790,7 @@ class _Builder:
             for sub_op, right in reversed(factors):
                 factor = self.build(right, depth + 1, tower)
                 if isinstance(sub_op, ast.Div):
-                    if factor.is_zero:
+                    if factor.is_Number and factor.is_zero:
                         self.fail(right, f"division by zero in `{_snippet(self.source, node)}`")
                     factor = 1 / factor
                 out.append(factor)
@@ -815,7 +815,9 @@ class _Builder:
             bits = max(abs(base.p).bit_length(), abs(base.q).bit_length())
             if bits * abs(exponent.p) > MAX_NUMBER_BITS:
                 self.fail(node, f"`{_snippet(self.source, node)}` is too large a number for the checker")
-        if base.is_zero and exponent.is_negative:
+        # (is_zero only on numbers: on a large expression SymPy's assumptions are slow, and an
+        # undefined result is caught at the end anyway)
+        if base.is_Number and base.is_zero and exponent.is_negative:
             self.fail(node, f"division by zero in `{_snippet(self.source, node)}`")
         return sympy.Pow(base, exponent)
 
