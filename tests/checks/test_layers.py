@@ -319,8 +319,8 @@ def test_dense_forward_slips_fail_visible_and_hidden_and_are_named(slip, kind, w
     ("no_g_prime", "missing_derivative", "g′(Z) is missing"),
     ("g_not_g_prime", "function_for_derivative", "its derivative"),
     ("kink_one", "kink_convention", "g′(0) = 0"),
-    ("transposed_dW", "shape", "did you compute A_prevᵀ E instead of Eᵀ A_prev?"),
-    ("db_axis", "shape", "axis=1 (the neurons) instead of axis=0 (the examples)"),
+    ("transposed_dW", "transposed", "did you compute A_prevᵀ E instead of Eᵀ A_prev?"),
+    ("db_axis", layers._kind("wrong_axis", "wrong"), "axis=1 (the neurons) instead of axis=0 (the examples)"),
     ("return_E", "shape", "did you return E"),
     ("in_place", "mutated", "modified an input array"),
     ("not_written", "not_written", "not written yet"),
@@ -506,3 +506,17 @@ def test_notebook_check_prints_a_tick_or_raises_check_failed(capsys):
     assert info.value.outcome.kind == "missing_activation"
     with pytest.raises(ValueError, match="grade_id must be one of"):
         layers.check("test_nothing", learner()["dense_forward"])
+
+
+@pytest.mark.parametrize("spec_id, index", [(spec.id, i) for spec in layers.SPECS
+                                            for i in range(len(getattr(spec, "probes", ())))])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_probes_wrong_variant_is_named_by_the_runner(spec_id, index, hidden):
+    """Each probe's runnable wrong example, run as the learner, gets that probe's kind and message."""
+    spec = SPEC[spec_id]
+    probe = spec.probes[index]
+    namespace = learner()
+    namespace[spec.name] = probe.wrong
+    result = layers.run(spec, InProcessLearner(namespace), hidden=hidden)
+    assert not result.passed
+    assert (result.kind, probe.message in result.message) == (probe.kind, True), result.message
