@@ -442,11 +442,11 @@ SLIP = Formula(
     hint="Which layer does output neuron 1 belong to, and whose weighted input does its activation depend on?",
     probes=(
         Probe("wrong_argument", wrong="(sigmoid(z2_1) - y1)*Heaviside(z1_1)",
-              message="That is the seed's slip taken literally: g′ at z^[l] of the hidden layer. In BP1 the "
-                      "activation whose slope matters is the output neuron's own, a^[L] = g(z^[L])."),
+              message="That is the blog post's slip taken literally: g′ at z^[l] of the hidden layer. In BP1 the "
+                      "activation whose slope matters is the output neuron's own."),
         Probe("wrong_argument", wrong="(sigmoid(z2_1) - y1)*sigmoid(z1_1)*(1 - sigmoid(z1_1))",
-              message="σ′ is evaluated at a hidden neuron's z^[1]: that is the seed's [l] where [L] is meant. "
-                      "The output neuron's activation is σ of its own weighted input."),
+              message="σ′ is evaluated at a hidden neuron's z^[1]: that is the blog post's [l] where [L] is "
+                      "meant. Whose weighted input does the output neuron's activation depend on?"),
         Probe("missing_derivative", wrong="sigmoid(z2_1) - y1",
               message="That is ∂c/∂a^[2]_1; BP1 multiplies it by the slope of the output activation."),
         Probe("factor_two", wrong=f"2*{_e2(1)}",
