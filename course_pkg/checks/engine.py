@@ -109,6 +109,7 @@ __all__ = [
     "Derivation",
     "run",
     "parse_typed",
+    "read_typed",
     "notebook_check",
 ]
 
@@ -626,6 +627,21 @@ def _read_text(spec, learner):
         return _fail("not_written", f"`{spec.name}` is not written yet: set it to your answer, typed as a "
                      "string in quotes")
     return text
+
+
+def read_typed(spec, answer):
+    """How ``spec`` reads a typed answer: the SymPy expression (LaTeX in Jupyter), or ``None`` after
+    printing why it cannot be read (never a traceback: for the notebooks' "see your answer" cells).
+    """
+    if not isinstance(answer, str):
+        print(f"Type the answer as a string (in quotes); got {_type_name(answer)}.")
+        return None
+    try:
+        return _parse(answer, spec)
+    except _symbolic.AnswerFormatError as exc:
+        hint = f" {spec.format_hint}" if getattr(spec, "format_hint", "") else ""
+        print(f"Cannot read {answer!r}: {str(exc).rstrip('.')}.{hint}")
+        return None
 
 
 def parse_typed(text, spec):

@@ -49,36 +49,32 @@ def _relu(v):
     return max(float(v), 0.0)
 
 
-def _forward(x, thetas, biases, hidden=_relu, output=None, inputs_from_x=False):
-    """Forward values, with a slip on request (the probes): another activation, x everywhere."""
+def _forward(x, thetas, biases, hidden=_relu, output=None, inputs_from_x=False, linear=()):
+    """Forward values, with a slip on request (the probes): another activation, x everywhere, no ReLU in ``linear``."""
     output = output or (lambda v: float(_sigmoid(v)))
     values, a = {}, x
     for l in range(3):
         z = thetas[l] * (x if inputs_from_x else a) + biases[l]
-        a = output(z) if l == 2 else hidden(z)
+        a = output(z) if l == 2 else (z if l + 1 in linear else hidden(z))
         values[f"z{l + 1}"] = z
         values["y_hat" if l == 2 else f"a{l + 1}"] = a
     return values
 
 
+def _as_network(thetas, biases):
+    return [np.array([[t]], dtype=float) for t in thetas], [np.array([b], dtype=float) for b in biases]
+
+
 def _reference_forward(x, thetas, biases):
-    weights = [np.array([[t]], dtype=float) for t in thetas]
-    bs = [np.array([b], dtype=float) for b in biases]
-    cache = _network.forward(weights, bs, np.array([[x]], dtype=float))
-    out = {}
-    for l in range(3):
-        out[f"z{l + 1}"] = float(cache.Zs[l][0, 0])
-        out["y_hat" if l == 2 else f"a{l + 1}"] = float(cache.As[l + 1][0, 0])
-    return out
+    cache = _network.forward(*_as_network(thetas, biases), np.array([[x]], dtype=float))
+    return {name: float(m.ravel()[0]) for name, m in zip(FORWARD_KEYS, (
+        cache.Zs[0], cache.As[1], cache.Zs[1], cache.As[2], cache.Zs[2], cache.As[3]))}
 
 
 def _reference_backward(x, y, thetas, biases):
-    weights = [np.array([[t]], dtype=float) for t in thetas]
-    bs = [np.array([b], dtype=float) for b in biases]
-    _, dW, db = _network.gradients(weights, bs, np.array([[x]], dtype=float), np.array([[y]], dtype=float),
-                                   loss="squared_error")
-    return {**{f"theta{l + 1}": float(dW[l][0, 0]) for l in range(3)},
-            **{f"b{l + 1}": float(db[l][0]) for l in range(3)}}
+    _, dW, db = _network.gradients(*_as_network(thetas, biases), np.array([[x]], dtype=float),
+                                   np.array([[y]], dtype=float), loss="squared_error")
+    return {name: float(g.ravel()[0]) for name, g in zip(GRADIENT_KEYS, (dW[0], db[0], dW[1], db[1], dW[2], db[2]))}
 
 
 def _backprop(**slips):
@@ -155,9 +151,9 @@ FORWARD = Function(
         Probe("missing_activation", wrong=lambda x, t, b: _forward(x, t, b, hidden=float),
               message="The ReLU is missing in the hidden layers: where z < 0, a = g(z) = max(0, z) = 0 "
                       "(a hidden neuron that is off outputs 0), not z."),
-        Probe("missing_activation", wrong=lambda x, t, b: {**_forward(x, t, b), **_no_relu_in(1, x, t, b)},
+        Probe("missing_activation", wrong=lambda x, t, b: _forward(x, t, b, linear=(1,)),
               message="The ReLU of layer 1 is missing: where z1 < 0, a1 = g(z1) = max(0, z1) = 0, not z1."),
-        Probe("missing_activation", wrong=lambda x, t, b: {**_forward(x, t, b), **_no_relu_in(2, x, t, b)},
+        Probe("missing_activation", wrong=lambda x, t, b: _forward(x, t, b, linear=(2,)),
               message="The ReLU of layer 2 is missing: where z2 < 0, a2 = g(z2) = max(0, z2) = 0, not z2."),
         Probe("wrong_activation", wrong=lambda x, t, b: _forward(x, t, b, hidden=lambda v: float(_sigmoid(v))),
               message="The hidden layers use the sigmoid; here they use ReLU, g(z) = max(0, z)."),
@@ -167,17 +163,6 @@ FORWARD = Function(
               message="ŷ should be σ(z3): the sigmoid is missing at the output."),
     ),
 )
-
-
-def _no_relu_in(layer, x, thetas, biases):
-    """Forward values when one hidden layer forgets its ReLU."""
-    values, a = {}, x
-    for l in range(3):
-        z = thetas[l] * a + biases[l]
-        a = float(_sigmoid(z)) if l == 2 else (z if l + 1 == layer else _relu(z))
-        values[f"z{l + 1}"] = z
-        values["y_hat" if l == 2 else f"a{l + 1}"] = a
-    return values
 
 
 _SWAP = {"theta1": "b1", "b1": "theta1", "theta2": "b2", "b2": "theta2", "theta3": "b3", "b3": "theta3"}
@@ -251,13 +236,11 @@ def _formula_cases(rng):
 
 
 def _dC_db1_measured(x, y, theta1, theta2, theta3, b1, b2, b3, **_):
+    """∂C/∂b1 by a central difference of the reference cost: the independent numeric twin."""
     h = 1e-6
-    costs = []
-    for shift in (h, -h):
-        weights = [np.array([[t]]) for t in (theta1, theta2, theta3)]
-        bs = [np.array([b]) for b in (b1 + shift, b2, b3)]
-        costs.append(_network.network_cost(weights, bs, [[x]], [[y]], loss="squared_error"))
-    return (costs[0] - costs[1]) / (2 * h)
+    cost = lambda b: _network.network_cost(*_as_network((theta1, theta2, theta3), (b, b2, b3)),  # noqa: E731
+                                           [[x]], [[y]], loss="squared_error")
+    return (cost(b1 + h) - cost(b1 - h)) / (2 * h)
 
 
 _PATH = "2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
@@ -316,16 +299,7 @@ def read_answer(answer):
     >>> read_answer("2*(y_hat - y")  # doctest: +ELLIPSIS
     Cannot read '2*(y_hat - y': ...
     """
-    from course_pkg import symbolic
-
-    if not isinstance(answer, str):
-        print(f"Type the answer as a string (in quotes); got {type(answer).__name__}.")
-        return None
-    try:
-        return engine.parse_typed(answer, DC_DB1)
-    except symbolic.AnswerFormatError as exc:
-        print(f"Cannot read {answer!r}: {exc}. {DC_DB1.format_hint}".rstrip())
-        return None
+    return engine.read_typed(DC_DB1, answer)
 
 
 _core.seal(__name__, references=("course_pkg.symbolic", "course_pkg.paths"))
