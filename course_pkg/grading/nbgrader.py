@@ -69,6 +69,103 @@ def to_python(source):
         return source
 
 
+#: Names whose use makes a cell's dependencies unknowable: every cell is then run.
+_DYNAMIC = {"exec", "eval", "globals", "locals", "vars", "get_ipython", "__import__", "__main__",
+            "importlib", "compile", "runpy", "dir"}
+#: Methods that change an object in place (a locked cell that calls one on a needed name runs).
+_MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "sort",
+             "reverse", "fill", "put", "resize", "itemset", "add", "discard", "seed", "__setitem__"}
+#: Calls that change global state (a locked cell that makes one runs).
+_STATEFUL = ("seterr", "filterwarnings", "simplefilter", "set_printoptions", "random.seed", "rcParams",
+             "setrecursionlimit", "setup_kernel")
+
+
+def _names(source):
+    """(names a cell binds at top level, names it reads anywhere, names it mutates) or None."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    binds, reads, mutates = set(), set(), set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binds.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                binds.add((alias.asname or alias.name).split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (binds if isinstance(node.ctx, ast.Store) and node in _top_targets(tree) else reads).add(node.id)
+            if isinstance(node.ctx, ast.Del):
+                mutates.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            binds.update(node.names)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                base = target
+                while isinstance(base, (ast.Attribute, ast.Subscript)):
+                    base = base.value
+                if isinstance(base, ast.Name) and base is not target:
+                    mutates.add(base.id)
+                if isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
+                    mutates.add(target.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+            base = node.func.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                mutates.add(base.id)
+    # Names bound anywhere at module level (also inside for/with/if at top level).
+    return binds, reads, mutates
+
+
+def _top_targets(tree):
+    import ast
+
+    cache = getattr(tree, "_course_top", None)
+    if cache is None:
+        cache = set()
+        stack = list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    cache.add(child)
+                elif not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    stack.append(child)
+        tree._course_top = cache
+    return cache
+
+
+def cells_to_run(cells, wanted=()):
+    """The learner cells the sandbox must run: every cell the learner can edit, and each locked
+    (instructor) cell that binds or changes a name a later kept cell reads, or changes global
+    state. A demonstration cell whose results nothing of the learner's reads is not run (its
+    outputs are not shown for locked cells anyway). ``cells`` is a list of
+    ``(index, source, locked)``; ``wanted`` names the specs read. Conservative: if any cell
+    uses ``exec``, ``globals()``, ``get_ipython()`` and the like, or a star import, or does not
+    parse, every cell runs.
+    """
+    analysed = [(index, source, locked, _names(source)) for index, source, locked in cells]
+    if any(names is None or names[1] & _DYNAMIC for _, _, locked, names in analysed if not locked) or any(
+            names is None for _, _, _, names in analysed):
+        return [(index, source) for index, source, _, _ in analysed]
+    needed = set(wanted)
+    keep = []
+    for index, source, locked, (binds, reads, mutates) in reversed(analysed):
+        if (not locked or (binds | mutates) & needed or any(marker in source for marker in _STATEFUL)):
+            keep.append((index, source))
+            needed |= reads | mutates
+    return keep[::-1]
+
+
 def sanitize_grade_cells(nb, grade_cells):
     """Make the notebook's grade flags agree with the gradebook's grade cells.
 
@@ -192,8 +289,10 @@ def grade_notebook(nb, assignment, *, grade_cells=None, limits=None, seed=0):
     except ValueError as exc:
         log.error("no trusted checks for assignment %r: %s", assignment, exc)
         table = {}
-    learner_cells = [(i, to_python(c.source)) for i, c in enumerate(nb.cells)
-                     if c.cell_type == "code" and not _nbgrader_meta(c).get("grade")]
+    learner_cells = cells_to_run(
+        [(i, to_python(c.source), bool(_nbgrader_meta(c).get("locked"))) for i, c in enumerate(nb.cells)
+         if c.cell_type == "code" and not _nbgrader_meta(c).get("grade")],
+        wanted={name for spec in table.values() for name in getattr(spec, "names", ())})
     mode = sandbox.mode()
     summary = {"mode": mode, "cells": {}}
     from course_pkg.grading.references import sandbox_course

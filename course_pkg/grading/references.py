@@ -18,6 +18,7 @@ Which functions: for a library module of the course (``course_pkg.network``,
 
 import ast
 import atexit
+import compileall
 import functools
 import importlib
 import importlib.util
@@ -116,6 +117,8 @@ def sandbox_course(assignment):
         destination = target / relative
         destination.write_text(poison(path.read_text(encoding="utf-8"), names, module_name), encoding="utf-8")
         log.info("sandbox of %s: %s without %s", assignment, module_name, ", ".join(sorted(names)))
+    # Compiled once here: the sandbox cannot write bytecode, and would compile it for every notebook.
+    compileall.compile_dir(str(target), quiet=1, workers=1)
     for path in [root, *root.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
