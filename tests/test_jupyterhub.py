@@ -20,6 +20,7 @@ the Assignments list, which fetching and submitting need, stays on), the instruc
 in full.
 """
 
+import csv
 import json
 import os
 import pathlib
@@ -443,9 +444,49 @@ def test_each_learner_gets_their_own_feedback_only(hub, graded_class):
         feedback_root = f"{ASSIGNMENT}/feedback"
         stamps = learner.list_dir(feedback_root)
         assert len(stamps) == 1, f"{name} should have one feedback folder, has {stamps}"
-        html = learner.get(learner.server(
-            f"/files/{feedback_root}/{stamps[0]}/{NOTEBOOK.replace('.ipynb', '.html')}"), raw=True).decode()
-        assert f"Score: {grade['score']:g} / {grade['max_score']:g}" in html, html[:2000]
+        html_path = f"{feedback_root}/{stamps[0]}/{NOTEBOOK.replace('.ipynb', '.html')}"
+        html = learner.get(learner.server(f"/files/{urllib.parse.quote(html_path)}"), raw=True).decode()
+        assert f"Score: {float(grade['score'])} / {float(grade['max_score'])}" in html, (
+            f"{name}'s feedback does not show their score {grade['score']} / {grade['max_score']}")
         assert other not in html
         files = [str(p) for p in (hub["homes"] / name).rglob("*")]
         assert not any(other in f for f in files), f"{name}'s home holds files of {other}"
+
+
+def _grade_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def test_the_scores_come_from_the_trusted_grader(hub, graded_class):
+    """Every graded cell of each autograded notebook carries the trusted grader's structured outcome."""
+    for name in (ADA, BEN):
+        path = hub["homes"] / INSTRUCTOR / "autograded" / name / ASSIGNMENT / NOTEBOOK
+        cells = _grade_cells(nbformat.read(path, as_version=4))
+        assert cells, f"{path} has no graded cells"
+        outcomes = [c.metadata.get("course_pkg", {}).get("outcome") for c in cells]
+        assert all(outcomes), f"{name}: graded cells without a trusted outcome: {outcomes}"
+        if name == ADA:
+            assert all(o["passed"] for o in outcomes)
+        else:
+            assert any(o["passed"] for o in outcomes) and any(o["kind"] == "not_written" for o in outcomes)
+
+
+def test_the_misconception_report_counts_the_hub_class(hub, graded_class):
+    """The report over the hub's class: ada passes every exercise; ben leaves the functions blank."""
+    course = hub["homes"] / INSTRUCTOR
+    run = subprocess.run(
+        [sys.executable, "-m", "course_pkg.grading", "report", ASSIGNMENT, "--course-dir", str(course)],
+        cwd=course, capture_output=True, text=True, timeout=REQUEST_TIMEOUT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = list(csv.DictReader((course / "reports" / f"{ASSIGNMENT}.csv").open()))
+    ben_cells = _grade_cells(nbformat.read(
+        course / "autograded" / BEN / ASSIGNMENT / NOTEBOOK, as_version=4))
+    for cell in ben_cells:
+        exercise = cell.metadata["nbgrader"]["grade_id"]
+        counts = {r["category"]: int(r["count"]) for r in rows if r["exercise"] == exercise}
+        ben_passed = cell.metadata["course_pkg"]["outcome"]["passed"]
+        assert counts.get("passed", 0) == 1 + ben_passed, (exercise, counts)
+        if not ben_passed:
+            assert counts.get("not_written", 0) == 1, (exercise, counts)
+    assert (course / "reports" / f"{ASSIGNMENT}.html").read_text().count("<svg") >= len(ben_cells)
