@@ -40,7 +40,8 @@ protocol only (plain data in and out, so the trusted grader runs them on a sandb
     checker plants (``Named`` entries of :mod:`course_pkg.checks.planted`); it must name the
     buggy parameter and one of its worst entries, and report a tiny error for a correct one.
 
-Each kind has ``judge(learner, rng) -> Outcome``; :func:`run` runs any spec of this module.
+Each kind has ``judge(learner, rng) -> Outcome``, which :func:`course_pkg.checks.engine.run` calls
+(the same runner for the notebook's self-checks and the trusted grader).
 
 Examples
 --------
@@ -72,7 +73,7 @@ from course_pkg.activations import sigmoid_prime as _sigmoid_prime
 from course_pkg.activations import tanh as _tanh
 from course_pkg.activations import tanh_prime as _tanh_prime
 from course_pkg.checks import engine
-from course_pkg.checks.engine import Case, CheckFailed, Outcome, Probe, Tolerance
+from course_pkg.checks.engine import Case, Outcome, Probe, Tolerance
 from course_pkg.checks.learner import NAMED, LearnerMissing, LearnerRaised, LearnerTimeout, Named, Opaque, resolve
 from course_pkg.checks.planted import PLANTED, PLANTED_TEXT
 
@@ -606,44 +607,8 @@ def buggy_parameter(name, n_layers, sizes):
 # the run
 
 
-def run(spec, learner, *, hidden, seed=None):
-    """Run one spec of this module (or any engine spec) against ``learner``; an :class:`Outcome`."""
-    if not isinstance(spec, (Outputs, Values, WorstEntry)):
-        return engine.run(spec, learner, hidden=hidden, seed=seed)
-    if not isinstance(hidden, bool):
-        raise TypeError(f"hidden must be True or False; got {hidden!r}")
-    rng = np.random.default_rng(engine.seed_of(spec, hidden) if seed is None else seed)
-    try:
-        outcome = spec.judge(learner, rng)
-    except LearnerMissing as exc:
-        return _fail("missing", f"`{exc.name}` is not defined: run the cell that defines it (and keep its name).")
-    except LearnerTimeout:
-        return _fail("timeout", f"`{spec.name}` did not finish in time: is there an endless loop?")
-    if outcome.passed and hidden:
-        return Outcome(True, "ok", "hidden tests: " + outcome.message)
-    return outcome
-
-
-def _notebook_check(specs_by_id):
-    from sys import _getframe
-
-    from course_pkg.checks._core import module_functions
-    from course_pkg.checks.learner import InProcessLearner
-
-    def check(grade_id, *objects, hidden=False, seed=None):
-        """Run the check of the test cell ``grade_id`` on your objects: prints ✔ or fails with what to fix."""
-        if grade_id not in specs_by_id:
-            raise ValueError(f"grade_id must be one of {sorted(specs_by_id)}; got {grade_id!r}")
-        spec = specs_by_id[grade_id]
-        namespace = dict(_getframe(1).f_globals)
-        namespace.update(zip(spec.names, objects))
-        learner = InProcessLearner(namespace, forbid=module_functions(spec.forbid))
-        outcome = run(spec, learner, hidden=hidden, seed=seed)
-        if not outcome.passed:
-            raise CheckFailed(outcome)
-        print(f"✔ {outcome.message}")
-
-    return check
+#: The engine's runner runs these kinds too (it calls their ``judge``); the alias is for the examples.
+run = engine.run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1097,4 +1062,4 @@ SPECS = (
 )
 
 #: The notebook's check: ``check(grade_id, *objects, hidden=False)`` prints ✔ or raises CheckFailed.
-check = _notebook_check({spec.id: spec for spec in SPECS})
+check = engine.notebook_check({spec.id: spec for spec in SPECS})

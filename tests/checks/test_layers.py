@@ -520,3 +520,51 @@ def test_every_probes_wrong_variant_is_named_by_the_runner(spec_id, index, hidde
     result = layers.run(spec, InProcessLearner(namespace), hidden=hidden)
     assert not result.passed
     assert (result.kind, probe.message in result.message) == (probe.kind, True), result.message
+
+
+# ------------------------------------------------------------------ through the trusted grader
+
+
+def _source_notebook():
+    import pathlib
+
+    import nbformat
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "source" / "05-layers" / "layers.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    return nb, solutions
+
+
+def test_the_trusted_grader_gives_the_solved_notebook_every_cell():
+    """The same specs, run by course_pkg.grading on the notebook in its sandbox: the planted
+    gradient functions cross by name, and nothing the solutions use is switched off there."""
+    from course_pkg.grading.nbgrader import grade_notebook
+
+    nb, _ = _source_notebook()
+    cells = grade_notebook(nb, "05-layers")["cells"]
+    assert set(cells) == set(SPEC)
+    assert all(c["passed"] for c in cells.values()), {k: c["message"] for k, c in cells.items() if not c["passed"]}
+
+
+def test_the_trusted_grader_names_the_slips_and_refuses_the_references_in_the_sandbox():
+    from course_pkg.grading.nbgrader import grade_notebook
+
+    nb, solutions = _source_notebook()
+    solutions["shapes_solution"].source = solutions["shapes_solution"].source.replace('"dW3": (2, 3)', '"dW3": (3, 2)')
+    solutions["dense_backward_solution"].source = solutions["dense_backward_solution"].source.replace(
+        "db = E.mean(axis=0)", "db = E.mean(axis=1)")
+    solutions["network_solution"].source = solutions["network_solution"].source.replace(
+        "### BEGIN SOLUTION", "### BEGIN SOLUTION\n    return network.gradients(weights, biases, X, Y, hidden=hidden, "
+        "output=output, loss=loss)")
+    solutions["worst_entry_solution"].source = solutions["worst_entry_solution"].source.replace(
+        "### BEGIN SOLUTION", "### BEGIN SOLUTION\n    w = check_gradients(grad_fn, weights, biases, X, Y, hidden=hidden, "
+        "output=output, loss=loss).worst\n    return w.parameter, w.index, w.relative_error")
+    cells = grade_notebook(nb, "05-layers")["cells"]
+    assert cells["test_shapes"]["kind"] == "wrong" and "dW3" in cells["test_shapes"]["message"]
+    assert cells["test_dense_forward"]["passed"]
+    assert cells["test_dense_backward"]["kind"] == layers._kind("wrong_axis", "wrong")
+    assert "axis=1 (the neurons)" in cells["test_dense_backward"]["message"]
+    assert cells["test_network"]["kind"] == "reference_used"
+    assert cells["test_worst_entry"]["kind"] == "reference_used"
