@@ -536,6 +536,8 @@ SAFE_MESSAGES = {
     "format": "Could not read your answer; check the brackets, the `*` between factors and the names.",
 }
 _SAFE_DEFAULT = "Not equivalent: your answer and the expected one differ."
+# Diagnoses that, for an expected number, would let the learner work the number out.
+_ARITHMETIC_KINDS = ("constant_factor", "sign", "additive_constant", "wrong", "missing_factor", "extra_factor")
 
 
 def _guard(verdict, expected, typed):
@@ -544,6 +546,11 @@ def _guard(verdict, expected, typed):
 
     if verdict.ok:
         return verdict
+    if expected.is_number and verdict.kind in _ARITHMETIC_KINDS and verdict.kind != "format":
+        # For a number, "2 times", "plus 1/2" or "minus the expected one" is the answer itself.
+        fields = {k: getattr(verdict, k) for k in verdict.__dataclass_fields__}
+        fields["message"] = "Not the right value."
+        return Verdict(**fields)
     try:
         leaked = leaks(verdict.message, expected, typed=typed)
     except (AnswerFormatError, ArithmeticError, ValueError, TypeError, RecursionError):

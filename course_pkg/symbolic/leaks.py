@@ -23,6 +23,10 @@ that is not a single name or number and whose size (nodes of its SymPy tree) is 
   answer's own variables (``2x·cos(x²)``, ``cos(x^2)*x*2``) is parsed (safely) and compared with
   the protected parts by evaluation at random points.
 
+When the expected answer is a number, no message may tell how the learner's number relates
+to it ("2 times", "plus 1/2", "minus it"): :func:`course_pkg.symbolic.equivalent` says only
+"Not the right value." (that rule is about arithmetic, not printing, so it lives there).
+
 A part that the learner typed themselves (given as ``typed``) is not protected: advice such as
 "write `x*cos(x^2)` for x times cos(x^2)" quotes the learner, and reveals nothing. Small numbers
 ("a factor of 2") and single names (``x``, ``theta3``) are never protected.

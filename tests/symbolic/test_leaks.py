@@ -153,3 +153,21 @@ def exported_answers_of(module):
     from course_pkg.symbolic import exported_answers
 
     return exported_answers(module, [corpus.EXERCISES[0].build_expected()])
+
+
+def test_a_leaking_message_is_replaced_by_words():
+    from course_pkg.symbolic import Verdict
+    from course_pkg.symbolic.equivalence import _guard
+
+    expected = parse_answer(SIN, variables=["x"])
+    leaky = Verdict(ok=False, kind="missing_factor", message="your answer times 2*x*cos(x^2) would be right")
+    assert _guard(leaky, expected, "1").message == SAFE_MESSAGES["missing_factor"]
+    fine = Verdict(ok=False, kind="constant_factor", message="Off by a factor of 2.")
+    assert _guard(fine, expected, "4*x*cos(x^2)").message == "Off by a factor of 2."
+
+
+@pytest.mark.parametrize("answer", ["1/2", "-1/4", "1/4 + 1", "0"])
+def test_for_a_number_no_message_says_how_far_off_it_is(answer):
+    """σ′(0) = 1/4: "a factor of 2" or "plus 1" would give the number away."""
+    verdict = equivalent(answer, "1/4")
+    assert not verdict.ok and verdict.message == "Not the right value."
