@@ -861,14 +861,14 @@ def _ref_network(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="h
 
 def _variant_network(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half_squared_error", *,
                      mean=True, loss_swap=False, sign=False, output_as_hidden=False, dA_prev_mean=False,
-                     no_hidden_g=False, cost_sum=False):
+                     no_hidden_g=False, cost_sum=False, output_in_cache=False):
     """The network's backward with one classic slip, built from the reference layers."""
     L = len(weights)
     A, caches = _asarray(X, dtype=float), []
     acts = [hidden] * (L - 1) + [hidden if output_as_hidden else output]
     for l in range(L):
         A, cache = _ref_forward(A, _asarray(weights[l], dtype=float), _asarray(biases[l], dtype=float), acts[l])
-        caches.append(cache)
+        caches.append((A, cache[1], cache[2]) if output_in_cache else cache)
     Y = _asarray(Y, dtype=float)
     per = (A - Y) ** 2 if loss == "squared_error" else 0.5 * (Y - A) ** 2
     cost = float(np.sum(per) if cost_sum else np.mean(np.sum(per, axis=1)))
@@ -981,6 +981,10 @@ _FORWARD_PROBES = (
     Probe("wrong", wrong=lambda A_prev, W, b, activation: (_ref_forward(A_prev, W, b, activation)[0],
                                                           (A_prev, W, _ref_forward(A_prev, W, b, activation)[0])),
           message="The cache's last entry must be Z, the weighted inputs: backward needs g′(Z), and here it got A."),
+    Probe("wrong_input", wrong=lambda A_prev, W, b, activation: (
+        lambda A, cache: (A, (A, W, cache[2])))(*_ref_forward(A_prev, W, b, activation)),
+          message="The cache's first entry must be the layer's input A_prev (dW = Eᵀ A_prev / m needs it), not its "
+                  "output A."),
 )
 
 _BACKWARD_PROBES = (
@@ -1026,6 +1030,9 @@ _NETWORK_PROBES = (
                   "example; only dW and db are divided by m."),
     Probe("missing_derivative", wrong=lambda *a, **k: _variant_network(*a, **k, no_hidden_g=True),
           message="The hidden layers' g′ is missing: pass each layer's own activation to dense_backward."),
+    Probe("wrong_input", wrong=lambda *a, **k: _variant_network(*a, **k, output_in_cache=True),
+          message="dW^[l] multiplies the error by the layer's output A^[l]; BP4 needs its input A^[l-1] "
+                  "(the A_prev its cache keeps)."),
 )
 
 _WORST_PROBES = (

@@ -47,6 +47,8 @@ def dense_forward(A_prev, W, b, activation):
         return A, (A_prev, W, A)
     if "cache_pair" in SLIP:
         return A, (A_prev, Z)
+    if "cache_output" in SLIP:
+        return A, (A, W, Z)
     return A, (A_prev, W, Z)
 
 
@@ -299,6 +301,7 @@ def test_shape_table_accepts_lists_and_refuses_non_shapes():
     ("no_transpose", "shape", "A_prev @ W.T"),
     ("transposed_result", "shape", "transposed"),
     ("cache_pair", "type", "(A_prev, W, Z)"),
+    ("cache_output", "wrong_input", "must be the layer's input A_prev"),
 ])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_dense_forward_slips_fail_visible_and_hidden_and_are_named(slip, kind, words, hidden):
@@ -380,6 +383,12 @@ def test_network_slips_fail_visible_and_hidden_and_are_named(slip, kind, words, 
     result = outcome("test_network", learner(slip), hidden=hidden)
     assert not result.passed and result.kind == kind, result.message
     assert words in result.message
+
+
+def test_network_whose_caches_keep_the_output_instead_of_the_input_is_named():
+    result = outcome("test_network", learner("cache_output"))
+    assert result.kind == "wrong_input" and "input A^[l-1]" in result.message
+    assert "did you multiply by the layer's output instead of its input A_prev?" in result.message
 
 
 def test_network_with_a_layer_that_forgets_the_mean_is_named():
