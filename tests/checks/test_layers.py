@@ -354,16 +354,23 @@ def test_a_transposed_dw_with_a_square_w_is_caught_by_its_values():
     assert result.kind == "transposed" and "square W" in result.message
 
 
-def test_dense_backward_feedback_never_shows_the_expected_numbers():
-    spec = SPEC["test_dense_backward"]
-    for slip in ("no_mean", "db_sum", "no_g_prime", "kink_one"):
-        result = outcome("test_dense_backward", learner(slip))
-        case = next(c for c in spec.cases(np.random.default_rng(engine.seed_of(spec, False))) if c.cls == result.case)
-        for part in spec.reference(*case.args):
+@pytest.mark.parametrize("spec_id, slips", [
+    ("test_dense_forward", ("no_activation", "always_relu", "no_bias", "cache_A")),
+    ("test_dense_backward", ("no_mean", "db_sum", "no_g_prime", "kink_one", "dA_prev_mean")),
+    ("test_network", ("cost_sum", "loss_swap", "sign", "output_as_hidden", "no_hidden_g")),
+])
+def test_feedback_never_shows_the_expected_numbers(spec_id, slips):
+    spec = SPEC[spec_id]
+    cases = spec.cases(np.random.default_rng(engine.seed_of(spec, False)))
+    for slip in slips:
+        result = outcome(spec_id, learner(slip))
+        assert not result.passed
+        case = next(c for c in cases if c.cls == result.case)
+        for _, part in spec.unpack(spec.reference(*case.args, **case.kwargs), case):
             for value in np.ravel(part):
                 if abs(value) > 1e-3:
                     for shown in (f"{value:.4g}", f"{value:.3g}", f"{value:.6f}"):
-                        assert shown not in result.message, (slip, shown)
+                        assert shown not in result.message, (slip, shown, result.message)
 
 
 # ---------------------------------------------------------------------------------------------
