@@ -26,9 +26,15 @@ redraw of the figure updated in place (no blitting) encoded as a default-level P
 of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redraw then
 ``get_diff_image()`` (ipympl also waits for a round trip, its front end asking for each frame).
 
+``--before REV`` times the same moves on the widgets as they were at a git revision (loaded from
+``git show``), e.g. ``97803a1``, the last one that built a new figure and PNG per redraw.
+
+The wall-clock medians count the time the process waits for a core: on a shared machine they
+grow with the load. The CPU time of the process per move is printed beside them.
+
 Target: median < 50 ms per widget. Run from the repository root:
 
-    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--browser] [--compare]
+    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--browser] [--compare] [--before REV]
 """
 
 import argparse
@@ -44,6 +50,8 @@ PARSER.add_argument("--no-kernel", action="store_true", help="skip the real-kern
 PARSER.add_argument("--browser", action="store_true",
                     help="also time key press on the slider → new <img> in JupyterLab in headless Chromium")
 PARSER.add_argument("--chromium", default="/usr/bin/chromium", help="the browser (default /usr/bin/chromium)")
+PARSER.add_argument("--before", metavar="REV",
+                    help="also time the widgets as they were at git revision REV (e.g. 97803a1)")
 PARSER.add_argument("--compare", action="store_true",
                     help="also time a full redraw and ipympl's per-frame work on the same figures")
 TARGET_MS = 50.0
@@ -103,16 +111,47 @@ def median_ms(samples):
 
 
 def in_process(widgets, moves):
-    results = {}
+    """Median wall time and median CPU time of the process per slider move."""
+    wall, cpu = {}, {}
     for name, (_, slider) in widgets.items():
         values = sweep(slider, moves + WARMUP)
-        times = []
+        walls, cpus = [], []
         for v in values:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             slider.value = v
-            times.append(time.perf_counter() - started)
-        results[name] = median_ms(times[WARMUP:])
-    return results
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - started_cpu)
+        wall[name], cpu[name] = median_ms(walls[WARMUP:]), median_ms(cpus[WARMUP:])
+    return wall, cpu
+
+
+def before(revision, moves):
+    """The same moves on the widgets as they were at ``revision`` (git), loaded from its files."""
+    import importlib
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        package = Path(tmp) / "widgets_before"
+        package.mkdir()
+        for module in ("__init__", "_common", "chain_rule", "activations", "scalar_network"):
+            source = subprocess.run(["git", "show", f"{revision}:course_pkg/widgets/{module}.py"],
+                                    capture_output=True, text=True, check=True).stdout
+            source = source.replace("course_pkg.widgets._common", "widgets_before._common")
+            (package / f"{module}.py").write_text(source)
+        sys.path.insert(0, tmp)
+        try:
+            setup = SETUP.replace("course_pkg.widgets.", "widgets_before.")
+            namespace = {}
+            exec(setup, namespace)
+            wall, _ = in_process(namespace["WIDGETS"], moves)
+        finally:
+            sys.path.remove(tmp)
+            for name in [m for m in sys.modules if m.startswith("widgets_before")]:
+                del sys.modules[name]
+            importlib.invalidate_caches()
+    return wall
 
 
 def alternatives(widgets, moves):
@@ -314,7 +353,8 @@ def main(argv=None):
     namespace = {}
     exec(SETUP, namespace)
     widgets = namespace["WIDGETS"]
-    columns = {"in process": in_process(widgets, args.moves)}
+    wall, cpu = in_process(widgets, args.moves)
+    columns = {"in process": wall}
     if not args.no_kernel:
         columns["via kernel"] = through_kernel(args.moves)
     if args.browser:
@@ -327,6 +367,13 @@ def main(argv=None):
         ok &= worst < TARGET_MS
         print(f"{name:<{width}}" + "".join(f"  {column[name]:>7.1f} ms" for column in columns.values())
               + ("" if worst < TARGET_MS else "   over target"))
+    print("(in process, CPU time of the process per move: "
+          + ", ".join(f"{name.split()[0]} {cpu[name]:.1f} ms" for name in widgets) + ")")
+    if args.before:
+        old = before(args.before, args.moves)
+        print(f"\nthe same moves on the widgets of {args.before} (in process):")
+        for name in widgets:
+            print(f"{name:<{width}}  {old[name]:>7.1f} ms  ({old[name] / wall[name]:.0f}× slower)")
     if args.compare:
         print("\nalternatives on the same figures (in process, median):")
         print(f"{'widget':<{width}}  {'full redraw + PNG':>17}  {'ipympl (webagg) frame':>21}")

@@ -177,9 +177,12 @@ class PathExplorer(Widget):
         for a, b in EDGES:
             (x0, y0), (x1, y1) = _POS[a], _POS[b]
             self._lit_arrows[(a, b)] = _arrow(ax, (a, b), lit=True)
+            # a white box under the label where a slanted arrow would cross it; above a level
+            # arrow the label needs none (and is cheaper to draw on every frame without)
+            box = dict(boxstyle="round,pad=0.15", fc="white", ec="none") if y0 != y1 else None
             self._edge_labels[(a, b)] = ax.text(
                 (x0 + x1) / 2, (y0 + y1) / 2 + 0.18, "", ha="center", va="bottom", fontsize=9,
-                color=_LIT, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+                color=_LIT, bbox=box)
         self._lit_nodes = {name: _node(ax, name, lit=True) for name in _POS}
         self._node_values = {
             name: ax.text(px, py - 0.42, "", ha="center", va="top", fontsize=8, color="0.35")
