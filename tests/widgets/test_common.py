@@ -240,3 +240,99 @@ def test_an_empty_batch_does_not_refresh():
     with line.batch():
         pass
     assert len(line.updates) == 1 and line.redraws == 1
+
+
+# --- in a real kernel, driven the way JupyterLab drives it -----------------------------------------
+
+KERNEL_WIDGET = '''
+import ipywidgets as ipw
+from course_pkg.widgets._common import Player, Widget
+
+class Dot(Widget):
+    figsize = (2.0, 2.0)
+
+    def make_controls(self):
+        return {"x": ipw.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.1)}
+
+    def update(self, x):
+        self.x = x
+
+    def build(self, fig):
+        ax = fig.subplots()
+        ax.set_xlim(-1.0, 1.0)
+        (self.dot,) = ax.plot([0.0], [0.0], "o")
+        return [self.dot]
+
+    def render(self):
+        self.dot.set_xdata([self.x])
+
+dot = Dot()
+ticks = []
+player = Player(lambda: ticks.append(1), interval=0.01)
+print(dot.controls["x"].model_id, dot.image.model_id, player.button.model_id)
+'''
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def _messages(kc, msg_id):
+    """The iopub messages caused by the request ``msg_id``, until the kernel is idle again."""
+    found = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return found
+        found.append(msg)
+
+
+def _run(kc, code):
+    msgs = _messages(kc, kc.execute(code))
+    errors = [m["content"] for m in msgs if m["msg_type"] == "error"]
+    assert not errors, errors
+    return "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+
+
+def _front_end_sets(kc, comm_id, value):
+    msg = kc.session.msg("comm_msg", {
+        "comm_id": comm_id, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+    kc.shell_channel.send(msg)
+    return _messages(kc, msg["header"]["msg_id"])
+
+
+def test_in_a_kernel_a_slider_message_sends_a_new_png_to_the_front_end(kernel):
+    slider, image, _ = _run(kernel, KERNEL_WIDGET).split()
+    frames = []
+    for x in (0.5, -0.5):
+        replies = _front_end_sets(kernel, slider, x)
+        updates = [m for m in replies if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == image]
+        assert len(updates) == 1, f"one image update per move; got {len(updates)}"
+        assert updates[0]["content"]["data"]["buffer_paths"] == [["value"]]
+        frames.append(bytes(updates[0]["buffers"][0]))
+    assert all(f.startswith(b"\x89PNG") for f in frames) and frames[0] != frames[1]
+    assert _run(kernel, "print(dot.x, dot.full_redraws, dot.redraws)").split() == ["-0.5", "1", "3"]
+
+
+def test_in_a_kernel_the_player_steps_between_messages_and_stops_on_pause(kernel):
+    _, _, button = _run(kernel, "print(dot.controls['x'].model_id, dot.image.model_id, player.button.model_id)").split()
+    import time
+
+    _front_end_sets(kernel, button, True)
+    time.sleep(0.5)  # the kernel is idle: nothing but the player's task runs in it
+    idle = int(_run(kernel, "print(len(ticks))"))
+    assert idle >= 1, "the player never stepped while the kernel was idle"
+    assert _run(kernel, "import asyncio\nawait asyncio.sleep(0.3)\nprint(len(ticks) > %d, player.playing)" % idle
+                ).split() == ["True", "True"], "the player did not step while a cell awaited"
+    _front_end_sets(kernel, button, False)
+    stopped = int(_run(kernel, "await asyncio.sleep(0.1)\nprint(len(ticks))"))
+    again = int(_run(kernel, "await asyncio.sleep(0.2)\nprint(len(ticks), player.playing)").split()[0])
+    assert again == stopped, "the player kept stepping after pause"
