@@ -23,7 +23,9 @@ background, draws only the dynamic artists over it (blitting) and encodes the pi
 for an ``ipywidgets.Image``, whose ``<img>`` the browser updates in place. If ``render`` changes
 something static (axis limits, a curve that is not in the dynamic list), it calls
 :meth:`Widget.invalidate` and that one redraw renders the whole figure again. ``draw=False``
-computes the state and the caption and draws nothing.
+computes the state and the caption and draws nothing. Constrained layout runs once, on the first
+full render, and the layout then stays put (no re-layout per frame): text that ``render`` fills
+in later needs a placeholder at build time (``ax.set_title(" ")``) so that room is kept for it.
 
 No extra front-end extension is needed (an ``Image`` is a core ipywidget), the notebooks run
 headless under nbclient, and a redraw costs a few milliseconds (``benchmarks/bench_widgets.py``).
