@@ -420,11 +420,10 @@ def _name_derivative(factor):
 
 def _sign_hint(expected):
     """Where to look for a lost minus sign; the exponential's sign only when there is one."""
+    # (the sigmoid hides an e^(−z), but a sign error next to σ is not about it: see issue 7)
     has_negative_exp = any(
         isinstance(node, sympy.exp) and node.args[0].could_extract_minus_sign()
         for node in sympy.preorder_traversal(expected)
-    ) or any(
-        isinstance(node, sigmoid) for node in sympy.preorder_traversal(expected)
     )
     if has_negative_exp:
         return "Look for a lost minus sign (the derivative of e^(−z) is −e^(−z))."

@@ -123,6 +123,11 @@ def test_a_sign_error_without_exponentials_gets_no_exponential_hint():
     """03: a sign error in dC/db1 was told "the derivative of e^(−z) is −e^(−z)"; ReLU paths have no e^(−z)."""
     verdict = equivalent("-w*Heaviside(z1)*theta2", "w*Heaviside(z1)*theta2")
     assert verdict.kind == "sign" and "e^(" not in verdict.message
+    db1 = corpus.EXERCISES[4]
+    expected = db1.build_expected()
+    flipped = "2*(y - sigmoid(z3))*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
+    verdict = equivalent(flipped, expected, variables=list(db1.variables), links=db1.links())
+    assert verdict.kind == "sign" and "e^(" not in verdict.message and "(ŷ − y)" in verdict.message
     assert "e^(−z)" in equivalent("exp(-z)", "-exp(-z)").message
 
 
@@ -171,3 +176,23 @@ def test_for_a_number_no_message_says_how_far_off_it_is(answer):
     """σ′(0) = 1/4: "a factor of 2" or "plus 1" would give the number away."""
     verdict = equivalent(answer, "1/4")
     assert not verdict.ok and verdict.message == "Not the right value."
+
+
+@pytest.mark.parametrize("lines", [
+    ["1 - tanh(z)^2", "1/cosh(z)^2"],
+    ["((exp(z) - exp(-z))^2 - (exp(z) + exp(-z))^2)/(exp(z) + exp(-z))^2", "1 - tanh(z)^2"],
+    ["((exp(z) + exp(-z))^2 - (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2", "1 - tanh(z)"],
+    ["((exp(z) + exp(-z))^2 - (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2", "2 - 2*tanh(z)^2"],
+    ["(exp(z) + exp(-z))/(exp(z) + exp(-z))", "1"],
+    ["1", "1"],
+])
+def test_no_derivation_message_leaks_the_start_or_the_end(lines):
+    """02's tanh derivation: neither the quotient-rule line nor the final form is given away."""
+    from course_pkg.symbolic import check_derivation, quotient_rule
+
+    rule = quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)")
+    verdict = check_derivation(lines, variables=["z"], first=rule)
+    assert not verdict.ok
+    start = "((exp(z) + exp(-z))^2 - (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2"
+    for secret in (start, corpus.EXERCISES[3].build_expected(), "1 - tanh(z)^2"):
+        assert leaks(verdict.message, secret, typed=lines, variables=["z"]) is None, verdict.message
