@@ -52,7 +52,7 @@ from itertools import combinations
 import mpmath
 import sympy
 
-from .parsing import AnswerFormatError, _FUNCTIONS, _parse, _variable_map
+from .parsing import AnswerFormatError, _FUNCTIONS, _canonical, _parse, _variable_map
 
 __all__ = ["leaks", "protected_parts", "LEAK_FRACTION", "exported_answers"]
 
@@ -137,7 +137,7 @@ def _printed_forms(expr):
 
 
 # A word of a formula: a name, a number, operators, brackets, the course's symbols.
-_FORMULA_CHARS = re.compile(r"^[\w().+\-*/^²³·⋅×−σθπ]+$")
+_FORMULA_CHARS = re.compile(r"^[\w().+\-*/^²³·⋅×−σθπ′'’]+$")
 _NAME = re.compile(r"[^\W\d²³][^\W²³]*")
 _TRIM = " \t.,;:!?`\"'"
 
@@ -145,7 +145,7 @@ _TRIM = " \t.,;:!?`\"'"
 def _candidate_spans(message, names):
     """Runs of words in the message that may be a formula in the given names."""
     words = message.split()
-    allowed = set(names) | set(_FUNCTIONS) | {"e", "pi", "π"}
+    allowed = {_canonical(n) for n in set(names) | set(_FUNCTIONS) | {"e", "pi", "π"}}
     out = []
     for i in range(len(words)):
         for j in range(i + 1, min(len(words), i + MAX_SPAN_WORDS) + 1):
@@ -155,7 +155,7 @@ def _candidate_spans(message, names):
             span = " ".join(words[i:j]).strip(_TRIM)
             if not span:
                 continue
-            if any(n not in allowed for n in _NAME.findall(span)):
+            if any(_canonical(n) not in allowed for n in _NAME.findall(span)):
                 continue
             out.append(span)
     return out

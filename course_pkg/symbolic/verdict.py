@@ -537,9 +537,13 @@ class Verdict:
         'You typed: x +  0'
         """
         if self.steps_text is not None:
-            return "You typed: " + " | ".join(
-                ("(empty)" if t is None else " ".join(str(t).split())) for t in self.steps_text
-            )
+            shown = []
+            for i, t in enumerate(self.steps_text):
+                if t is None:  # a step given as a SymPy expression (the course's own)
+                    step = self.steps[i] if self.steps is not None and i < len(self.steps) else None
+                    t = to_text(step) if step is not None else "?"
+                shown.append(" ".join(str(t).split()))
+            return "You typed: " + " | ".join(shown)
         if self.answer_text is None:
             return ""
         text = self.answer_text if len(self.answer_text) <= 200 else self.answer_text[:199] + "…"

@@ -196,3 +196,11 @@ def test_no_derivation_message_leaks_the_start_or_the_end(lines):
     start = "((exp(z) + exp(-z))^2 - (exp(z) - exp(-z))^2)/(exp(z) + exp(-z))^2"
     for secret in (start, corpus.EXERCISES[3].build_expected(), "1 - tanh(z)^2"):
         assert leaks(verdict.message, secret, typed=lines, variables=["z"]) is None, verdict.message
+
+
+def test_the_notebooks_own_spellings_in_a_message_are_caught_too():
+    """θ3 for theta3, σ′ for the sigmoid's derivative: a message written that way still leaks."""
+    expected = corpus.EXERCISES[4].build_expected()
+    names = list(corpus.DC_DB1_VARIABLES)
+    assert leaks("multiply by 2(σ(z3) − y)·σ′(z3)·θ3·H(z2)·θ2", expected, variables=names) is not None
+    assert leaks("the factor σ′(z3) is missing", expected, variables=names) is None
