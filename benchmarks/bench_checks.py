@@ -45,7 +45,8 @@ def _typed(repeat):
         for spec in checks.specs(assignment).values():
             if not isinstance(spec, engine.Formula):
                 continue
-            for label, answer in (("right", spec.expected), ("named slip", spec.probes[0].wrong),
+            for label, answer in (("right", engine.expected_text(spec)),
+                                  ("named slip", engine.probe_answer(spec, spec.probes[0])),
                                   ("unnamed slip", "1")):
                 learner = InProcessLearner({spec.name: answer})
                 start = time.perf_counter()

@@ -134,11 +134,20 @@ RELU_PRIME = Function(
 
 # ------------------------------------------------------------------------ the tanh derivation
 
-_H = "(exp(z) + exp(-z))"
-_G = "(exp(z) - exp(-z))"
-#: Three lines of a right derivation, for the probes (each probe changes one thing).
-_RIGHT = [f"({_H}*{_H} - {_G}*{_G})/{_H}^2", f"{_H}^2/{_H}^2 - {_G}^2/{_H}^2", f"1 - ({_G}/{_H})^2",
-          "1 - tanh(z)^2"]
+def _tanh_lines():
+    """Example derivations for the probes, each a right one with one slip (a function: see engine.Formula)."""
+    h, g = "(exp(z) + exp(-z))", "(exp(z) - exp(-z))"
+    right = [f"({h}*{h} - {g}*{g})/{h}^2", f"{h}^2/{h}^2 - {g}^2/{h}^2", f"1 - ({g}/{h})^2", "1 - tanh(z)^2"]
+    return {
+        "one line": right[:1],
+        "final form first": ["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"],
+        "wrong sign": [f"({h}^2 + {g}^2)/{h}^2"] + right[1:],
+        "not the rule's form": ["4*exp(2*z)/(exp(2*z) + 1)^2", "1/cosh(z)^2", "1 - tanh(z)^2"],
+        "a + 0 line": [right[0], right[0] + " + 0", right[3]],
+        "square lost": right[:2] + [f"1 - {g}/{h}", "1 - tanh(z)"],
+        "unfinished": right[:3] + ["1 - ((exp(2*z) - 1)/(exp(2*z) + 1))^2"],
+        "unreadable": right[:3] + ["__import__('os').getcwd()"],
+    }
 
 
 def _tanh_cases(rng):
@@ -155,23 +164,17 @@ TANH_DERIVATION = Derivation(
     id="test_tanh_derivation", name="tanh_steps", variables=("z",), display="the tanh derivation",
     first=symbolic.quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)"),
     first_text="the quotient rule applied to tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
-    cases=_tanh_cases, numeric=_tanh_slope, forbid=_FORBID, min_steps=2,
+    cases=_tanh_cases, numeric=_tanh_slope, forbid=_FORBID + (__name__,), min_steps=2,
+    reference=_tanh_lines,
     probes=(
-        Probe("too_few_steps", wrong=_RIGHT[:1], message="one line is not a derivation"),
-        Probe("first_step", wrong=["1 - tanh(z)^2", "1 - tanh(z)*tanh(z)", "1/cosh(z)^2"],
-              message="step 0 is already the final form"),
-        Probe("first_step", wrong=[f"({_H}^2 + {_G}^2)/{_H}^2"] + _RIGHT[1:],
-              message="the quotient rule with the wrong sign"),
-        Probe("first_step", wrong=["4*exp(2*z)/(exp(2*z) + 1)^2", "1/cosh(z)^2", "1 - tanh(z)^2"],
-              message="right, but not the quotient rule's form"),
-        Probe("too_few_steps", wrong=[_RIGHT[0], _RIGHT[0] + " + 0", _RIGHT[3]],
-              message="a `+ 0` line is not a step"),
-        Probe("step", wrong=_RIGHT[:2] + [f"1 - {_G}/{_H}", "1 - tanh(z)"],
-              message="an algebra slip: the square is lost"),
-        Probe("unfinished", wrong=_RIGHT[:3] + ["1 - ((exp(2*z) - 1)/(exp(2*z) + 1))^2"],
-              message="the last line still has exp"),
-        Probe("format", wrong=_RIGHT[:3] + ["__import__('os').getcwd()"],
-              message="a line the parser refuses"),
+        Probe("too_few_steps", wrong="one line", message="one line is not a derivation"),
+        Probe("first_step", wrong="final form first", message="step 0 is already the final form"),
+        Probe("first_step", wrong="wrong sign", message="the quotient rule with the wrong sign"),
+        Probe("first_step", wrong="not the rule's form", message="right, but not the quotient rule's form"),
+        Probe("too_few_steps", wrong="a + 0 line", message="a `+ 0` line is not a step"),
+        Probe("step", wrong="square lost", message="an algebra slip: the square is lost"),
+        Probe("unfinished", wrong="unfinished", message="the last line still has exp"),
+        Probe("format", wrong="unreadable", message="a line the parser refuses"),
     ),
 )
 

@@ -138,71 +138,86 @@ def _neuron_cases(rng):
                                              "y": float(rng.uniform(-1, 1))})]
 
 
+def _sin_square():
+    """The expected answer and the slips of d/dx sin(x²), as typed (a function: see engine.Formula)."""
+    return {"expected": "2*x*cos(x**2)", "inner": "cos(x**2)", "outer_at": "2*x*cos(2*x)",
+            "argument": "cos(2*x)", "power": "2*x*cos(x)**2", "sign": "-2*x*cos(x**2)",
+            "itself": "sin(x**2)"}
+
+
+def _softplus():
+    return {"expected": "exp(x)/(1 + exp(x))", "inner": "1/(1 + exp(x))", "outer": "exp(x)",
+            "square": "exp(x)/(1 + exp(x))**2", "argument": "exp(x)/(1 + x)", "itself": "log(1 + exp(x))"}
+
+
+def _neuron_cost():
+    a, da = "(tanh(theta*x) - y)", "(1 - tanh(theta*x)**2)"
+    return {"expected": f"x*{a}*{da}", "inner": f"{a}*{da}", "middle": f"x*{a}", "theta": f"theta*{a}*{da}",
+            "two": f"2*x*{a}*{da}", "square": f"x*{a}*(1 - tanh(theta*x))", "argument": f"x*{a}*(1 - tanh(x)**2)",
+            "sign": f"x*(y - tanh(theta*x))*{da}", "itself": f"{a}**2/2"}
+
+
 _X = ("x",)
+_ITSELF = "That is the function itself; the exercise asks for its derivative."
 SIN_SQUARE = Formula(
     id="test_derivative_sin_square", name="answer_sin_square", display="d/dx sin(x²)",
-    expected="2*x*cos(x**2)", variables=_X, cases=_x_cases(0.3, 2.0, (2.0, 3.0)),
-    numeric=_slope(lambda x: np.sin(x * x), "x"),
+    expected=None, reference=_sin_square, variables=_X, cases=_x_cases(0.3, 2.0, (2.0, 3.0)),
+    numeric=_slope(lambda x: np.sin(x * x), "x"), forbid=(__name__,),
     probes=(
-        Probe("missing_inner_derivative", wrong="cos(x**2)",
+        Probe("missing_inner_derivative", wrong="inner",
               message="You differentiated the outer function but did not multiply by the derivative of "
                       "the inner one: the chain rule needs both links, f′(g(x))·g′(x) with g(x) = x²."),
-        Probe("outer_at_derivative", wrong="2*x*cos(2*x)",
+        Probe("outer_at_derivative", wrong="outer_at",
               message="The outer derivative must be evaluated at the inner function g(x) = x², not at "
                       "its derivative 2x: f′(g(x)), not f′(g′(x))."),
-        Probe("wrong_argument", wrong="cos(2*x)",
+        Probe("wrong_argument", wrong="argument",
               message="That is cos evaluated at g′(x) = 2x. The chain rule evaluates the outer derivative "
                       "at g(x) = x² and then multiplies by g′(x)."),
-        Probe("power_of_function", wrong="2*x*cos(x)**2",
+        Probe("power_of_function", wrong="power",
               message="cos(x)^2 means (cos x)², the square of cos x. The outer derivative is cos evaluated "
                       "at the inner value x²: type cos(x^2)."),
-        Probe("sign", wrong="-2*x*cos(x**2)",
-              message="The derivative of sin is +cos (it is cos whose derivative is −sin)."),
-        Probe("function_itself", wrong="sin(x**2)",
-              message="That is the function itself; the exercise asks for its derivative."),
+        Probe("sign", wrong="sign", message="The derivative of sin is +cos (it is cos whose derivative is −sin)."),
+        Probe("function_itself", wrong="itself", message=_ITSELF),
     ),
 )
 SOFTPLUS = Formula(
     id="test_derivative_softplus", name="answer_softplus", display="d/dx log(1 + eˣ)",
-    expected="exp(x)/(1 + exp(x))", variables=_X, cases=_x_cases(0.3, 3.0, (8.0, 20.0)),
-    numeric=_slope(lambda x: np.logaddexp(0.0, x), "x"),
+    expected=None, reference=_softplus, variables=_X, cases=_x_cases(0.3, 3.0, (8.0, 20.0)),
+    numeric=_slope(lambda x: np.logaddexp(0.0, x), "x"), forbid=(__name__,),
     probes=(
-        Probe("missing_inner_derivative", wrong="1/(1 + exp(x))",
+        Probe("missing_inner_derivative", wrong="inner",
               message="That is only the outer link, 1/u at u = 1 + eˣ. Multiply by the inner link, du/dx."),
-        Probe("missing_outer_derivative", wrong="exp(x)",
+        Probe("missing_outer_derivative", wrong="outer",
               message="That is only the inner link, d(1 + eˣ)/dx. Multiply by the outer link, "
                       "d log(u)/du = 1/u at u = 1 + eˣ."),
-        Probe("wrong_derivative", wrong="exp(x)/(1 + exp(x))**2",
-              message="The derivative of log(u) is 1/u, not 1/u²."),
-        Probe("wrong_argument", wrong="exp(x)/(1 + x)",
+        Probe("wrong_derivative", wrong="square", message="The derivative of log(u) is 1/u, not 1/u²."),
+        Probe("wrong_argument", wrong="argument",
               message="The outer link 1/u must be evaluated at the inner value u = 1 + eˣ, not at 1 + x."),
-        Probe("function_itself", wrong="log(1 + exp(x))",
-              message="That is the function itself; the exercise asks for its derivative."),
+        Probe("function_itself", wrong="itself", message=_ITSELF),
     ),
 )
 NEURON_COST = Formula(
     id="test_derivative_neuron_cost", name="answer_neuron_cost", display="dC/dθ for C = ½(tanh(θx) − y)²",
-    expected="x*(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)", variables=("theta", "x", "y"),
+    expected=None, reference=_neuron_cost, variables=("theta", "x", "y"), forbid=(__name__,),
     aliases=(("θ", "theta"),), cases=_neuron_cases,
     numeric=_slope(lambda theta, x, y: 0.5 * (np.tanh(theta * x) - y) ** 2, "theta"),
     format_hint="Write theta*x for z and tanh(theta*x) for a: the intermediate names are not part of the answer.",
     probes=(
-        Probe("missing_inner_derivative", wrong="(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)",
+        Probe("missing_inner_derivative", wrong="inner",
               message="The innermost link is missing: z = θx, so dz/dθ multiplies the product."),
-        Probe("missing_derivative", wrong="x*(tanh(theta*x) - y)",
+        Probe("missing_derivative", wrong="middle",
               message="The middle link is missing: da/dz, the derivative of tanh at z = θx."),
-        Probe("wrong_input", wrong="theta*(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)",
+        Probe("wrong_input", wrong="theta",
               message="The innermost link is dz/dθ for z = θx: θ is the variable, x a constant."),
-        Probe("factor_two", wrong="2*x*(tanh(theta*x) - y)*(1 - tanh(theta*x)**2)",
+        Probe("factor_two", wrong="two",
               message="The ½ in front of the square cancels the 2 of the power rule: d(½u²)/du = u."),
-        Probe("wrong_derivative", wrong="x*(tanh(theta*x) - y)*(1 - tanh(theta*x))",
+        Probe("wrong_derivative", wrong="square",
               message="The derivative of tanh(z) is 1 − tanh²(z): the tanh is squared."),
-        Probe("wrong_argument", wrong="x*(tanh(theta*x) - y)*(1 - tanh(x)**2)",
+        Probe("wrong_argument", wrong="argument",
               message="The middle link must be evaluated at the neuron's weighted input z = θx, not at x."),
-        Probe("sign", wrong="x*(y - tanh(theta*x))*(1 - tanh(theta*x)**2)",
+        Probe("sign", wrong="sign",
               message="The sign is flipped: the outer link is dC/da = a − y for C = ½(a − y)², not y − a."),
-        Probe("function_itself", wrong="(tanh(theta*x) - y)**2/2",
-              message="That is the cost itself; the exercise asks for its derivative dC/dθ."),
+        Probe("function_itself", wrong="itself", message="That is the cost itself; the exercise asks for its derivative dC/dθ."),
     ),
 )
 

@@ -20,7 +20,11 @@ Spec kinds
     A typed answer (a string), read by :func:`course_pkg.symbolic.parse_answer` (never run) in
     the exercise's ``variables``, with ``definitions`` substituted (``y_hat`` is ``σ(z3)``),
     judged by :func:`course_pkg.symbolic.equivalent` over the whole domain, then checked against
-    an independent ``numeric`` reference at the case points.
+    an independent ``numeric`` reference at the case points. The expected text is ``expected``,
+    or better ``reference()["expected"]``: a module-level function whose table also holds the
+    probes' wrong texts (each probe's ``wrong`` is then its key), so that none of them is data
+    of the module: the trusted grader's sandbox replaces the body of every ``reference``,
+    ``numeric`` and probe function of a spec module that forbids itself.
 :class:`Derivation`
     A list of typed lines, judged by :func:`course_pkg.symbolic.check_derivation`: line 0
     against the rule it claims (``first``), every line equal to the one before, at least
@@ -108,6 +112,8 @@ __all__ = [
     "Formula",
     "Derivation",
     "run",
+    "expected_text",
+    "probe_answer",
     "parse_typed",
     "read_typed",
     "notebook_check",
@@ -297,6 +303,7 @@ class Formula:
     format_hint: str = ""
     hint: str = ""
     forbid: tuple = ()
+    reference: Optional[Callable] = None
 
     @property
     def names(self):
@@ -328,10 +335,27 @@ class Derivation:
     tolerance: Tolerance = Tolerance("agreement with finite differences", rtol=1e-7, atol=1e-9)
     probes: tuple = ()
     forbid: tuple = ()
+    reference: Optional[Callable] = None
 
     @property
     def names(self):
         return (self.name,)
+
+
+def _texts(spec):
+    return spec.reference() if getattr(spec, "reference", None) is not None else {}
+
+
+def expected_text(spec):
+    """A Formula's expected answer as text: ``spec.expected``, or ``spec.reference()["expected"]``."""
+    return spec.expected if spec.expected is not None else _texts(spec)["expected"]
+
+
+def probe_answer(spec, probe):
+    """What a probe's learner answers: its ``wrong``, or for a typed exercise with a ``reference``
+    table, the text that table holds under the key ``wrong``."""
+    texts = _texts(spec) if isinstance(spec, (Formula, Derivation)) else {}
+    return texts[probe.wrong] if isinstance(probe.wrong, str) and probe.wrong in texts else probe.wrong
 
 
 # ---------------------------------------------------------------------------------------------
@@ -750,7 +774,7 @@ def _run_formula(spec, learner, rng):
                     if not _matches(spec.tolerance, [v], [t])), None)
 
     def probe_named():
-        probe_values = _evaluate([_parse(probe.wrong, spec) for probe in spec.probes], points) or []
+        probe_values = _evaluate([_parse(probe_answer(spec, probe), spec) for probe in spec.probes], points) or []
         for probe, row in zip(spec.probes, probe_values):
             if _matches(spec.tolerance, values[0], row) and not _matches(spec.tolerance, row, targets):
                 return _fail(probe.kind, f"{head} is not right.\n{probe.message}", failing)
@@ -760,7 +784,7 @@ def _run_formula(spec, learner, rng):
         named = probe_named()
         if named is not None:
             return named
-    expected = _parse(spec.expected, spec)
+    expected = _parse(expected_text(spec), spec)
     verdict = _symbolic.equivalent(answer, expected, variables=list(spec.variables))
     if verdict.kind == "timeout":
         return _fail("timeout", f"{head}: {verdict.message}")
@@ -774,7 +798,7 @@ def _run_formula(spec, learner, rng):
             return named
     if verdict.ok:  # symbolically right but not at a case point: a convention (g'(0)) or a trap
         return _fail("wrong", f"{head} is not right in the case {failing!r}.", failing)
-    expected_texts = [spec.expected, _symbolic.to_text(expected), str(expected)]
+    expected_texts = [expected_text(spec), _symbolic.to_text(expected), str(expected)]
     if verdict.factor is not None and verdict.kind in ("missing_factor", "extra_factor"):
         factor_text = _symbolic.to_text(verdict.factor)
         if len(factor_text) * 2 >= len(_symbolic.to_text(expected)):

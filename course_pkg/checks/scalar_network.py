@@ -36,7 +36,9 @@ GRADIENT_KEYS = ("theta1", "b1", "theta2", "b2", "theta3", "b3")
 #: Names a typed answer for ∂C/∂b1 may use (θ1…θ3 and ŷ may be typed for theta1…theta3 and y_hat).
 DC_DB1_VARIABLES = ("x", "y", "y_hat", "z1", "z2", "z3", "a1", "a2",
                     "theta1", "theta2", "theta3", "b1", "b2", "b3")
-_FORBID = ("course_pkg.network", "course_pkg.paths")
+#: The course's network and paths are off limits, and so is this module (the sandbox of the trusted
+#: grader holds it with the bodies of its references and probes taken out).
+_FORBID = ("course_pkg.network", "course_pkg.paths", __name__)
 _VALUES = Tolerance("float64 values (relative 1e-7)", rtol=1e-7, atol=1e-10)
 #: Random networks keep every weighted input this far from the kink, except the kink cases.
 KINK_MARGIN = 0.05
@@ -65,34 +67,24 @@ def _as_network(thetas, biases):
     return [np.array([[t]], dtype=float) for t in thetas], [np.array([b], dtype=float) for b in biases]
 
 
-def _reference_forward(x, thetas, biases):
-    cache = _network.forward(*_as_network(thetas, biases), np.array([[x]], dtype=float))
-    return {name: float(m.ravel()[0]) for name, m in zip(FORWARD_KEYS, (
-        cache.Zs[0], cache.As[1], cache.Zs[1], cache.As[2], cache.Zs[2], cache.As[3]))}
-
-
-def _reference_backward(x, y, thetas, biases):
-    _, dW, db = _network.gradients(*_as_network(thetas, biases), np.array([[x]], dtype=float),
-                                   np.array([[y]], dtype=float), loss="squared_error")
-    return {name: float(g.ravel()[0]) for name, g in zip(GRADIENT_KEYS, (dW[0], db[0], dW[1], db[1], dW[2], db[2]))}
+def _backward(x, y, thetas, biases, **slips):
+    """The six gradients by backprop, local derivatives replaced by ``slips`` (functions of the values)."""
+    v = _forward(x, thetas, biases)
+    v.update(x=x, y=y, theta1=thetas[0], theta2=thetas[1], theta3=thetas[2])
+    local = {"dC": 2 * (v["y_hat"] - y), "dyhat": float(_sigmoid_prime(v["z3"])),
+             "g1": float(_relu_prime(v["z1"])), "g2": float(_relu_prime(v["z2"])),
+             "in1": x, "in2": v["a1"], "in3": v["a2"]}
+    local.update({k: f(v) for k, f in slips.items()})
+    e3 = local["dC"] * local["dyhat"]
+    e2 = e3 * thetas[2] * local["g2"]
+    e1 = e2 * thetas[1] * local["g1"]
+    grads = {"theta1": e1 * local["in1"], "b1": e1, "theta2": e2 * local["in2"], "b2": e2,
+             "theta3": e3 * local["in3"], "b3": e3}
+    return {k: grads[local.get("order", {}).get(k, k)] for k in GRADIENT_KEYS}
 
 
 def _backprop(**slips):
-    """A backward pass with local derivatives replaced by ``slips`` (functions of the forward values)."""
-    def backward(x, y, thetas, biases):
-        v = _forward(x, thetas, biases)
-        v.update(x=x, y=y, theta1=thetas[0], theta2=thetas[1], theta3=thetas[2])
-        local = {"dC": 2 * (v["y_hat"] - y), "dyhat": float(_sigmoid_prime(v["z3"])),
-                 "g1": float(_relu_prime(v["z1"])), "g2": float(_relu_prime(v["z2"])),
-                 "in1": x, "in2": v["a1"], "in3": v["a2"]}
-        local.update({k: f(v) for k, f in slips.items()})
-        e3 = local["dC"] * local["dyhat"]
-        e2 = e3 * thetas[2] * local["g2"]
-        e1 = e2 * thetas[1] * local["g1"]
-        grads = {"theta1": e1 * local["in1"], "b1": e1, "theta2": e2 * local["in2"], "b2": e2,
-                 "theta3": e3 * local["in3"], "b3": e3}
-        return {k: grads[local.get("order", {}).get(k, k)] for k in GRADIENT_KEYS}
-    return backward
+    return lambda x, y, thetas, biases: _backward(x, y, thetas, biases, **slips)
 
 
 def _network_cases(rng, kinks=True):
@@ -141,7 +133,7 @@ def _backward_cases(rng):
 
 FORWARD = Function(
     id="test_forward", name="forward", keys=FORWARD_KEYS, cases=_forward_cases,
-    reference=_reference_forward, tolerance=_VALUES, forbid=_FORBID,
+    reference=_forward, tolerance=_VALUES, forbid=_FORBID,
     title="forward: z1, a1, z2, a2, z3 and ŷ",
     probes=(
         Probe("wrong_input", wrong=lambda x, t, b: _forward(x, t, b, inputs_from_x=True),
@@ -170,7 +162,7 @@ _REVERSE = {"theta1": "theta3", "b1": "b3", "theta3": "theta1", "b3": "b1", "the
 
 BACKWARD = Function(
     id="test_backward", name="backward", keys=GRADIENT_KEYS, cases=_backward_cases,
-    reference=_reference_backward, tolerance=_VALUES, forbid=_FORBID,
+    reference=_backward, tolerance=_VALUES, forbid=_FORBID,
     budget=(Budget("forward", 1, "Backprop needs one forward pass, then one backward sweep of local "
                    "derivatives; nudging each parameter and re-running the network (finite differences) "
                    "is the slow way the exercise replaces."),),
@@ -243,12 +235,27 @@ def _dC_db1_measured(x, y, theta1, theta2, theta3, b1, b2, b3, **_):
     return (cost(b1 + h) - cost(b1 - h)) / (2 * h)
 
 
-_PATH = "2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
+def _dC_db1():
+    """The expected ∂C/∂b1 and its slips, as typed (a function: see engine.Formula)."""
+    path = "2*(y_hat - y)*y_hat*(1 - y_hat)*theta3*Heaviside(z2)*theta2*Heaviside(z1)"
+    return {
+        "expected": path,
+        "sign": path.replace("(y_hat - y)", "(y - y_hat)"),
+        "no 2": path.replace("2*(y_hat", "(y_hat"),
+        "no σ′": path.replace("y_hat*(1 - y_hat)*", ""),
+        "σ for σ′": path.replace("y_hat*(1 - y_hat)*", "y_hat*"),
+        "σ′ at ŷ": path.replace("y_hat*(1 - y_hat)*", "sigmoid(y_hat)*(1 - sigmoid(y_hat))*"),
+        "g for g′": path.replace("Heaviside(z2)", "a2").replace("Heaviside(z1)", "a1"),
+        "no g′": path.replace("*Heaviside(z2)", "").replace("*Heaviside(z1)", ""),
+        "no g′(z1)": path.replace("*Heaviside(z1)", ""),
+        "no g′(z2)": path.replace("*Heaviside(z2)", ""),
+        "ends with a1": path + "*a1",
+    }
+
 
 DC_DB1 = Formula(
     id="test_dC_db1", name="dC_db1", display="∂C/∂b1",
-    expected="2*(sigmoid(z3) - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Heaviside(z2)*theta2*Heaviside(z1)",
-    variables=DC_DB1_VARIABLES, cases=_formula_cases, numeric=_dC_db1_measured,
+    expected=None, reference=_dC_db1, forbid=(__name__,), variables=DC_DB1_VARIABLES, cases=_formula_cases, numeric=_dC_db1_measured,
     tolerance=Tolerance("agreement with finite differences (relative 1e-5)", rtol=1e-5, atol=1e-8),
     definitions=(("y_hat", "sigmoid(z3)"), ("a1", "relu(z1)"), ("a2", "relu(z2)")),
     aliases=(("θ1", "theta1"), ("θ2", "theta2"), ("θ3", "theta3"), ("ŷ", "y_hat")),
@@ -261,27 +268,27 @@ DC_DB1 = Formula(
     format_hint="Write g′(z) as Heaviside(z) or H(z), and σ as sigmoid(...) or σ(...).",
     hint="Walk the path from C down to b1: ∂C/∂ŷ, ∂ŷ/∂z3, ∂z3/∂a2, ∂a2/∂z2, ∂z2/∂a1, ∂a1/∂z1, ∂z1/∂b1.",
     probes=(
-        Probe("sign", wrong=_PATH.replace("(y_hat - y)", "(y - y_hat)"),
+        Probe("sign", wrong="sign",
               message="The sign is flipped: ∂C/∂ŷ = 2(ŷ − y), not 2(y − ŷ)."),
-        Probe("factor_two", wrong=_PATH.replace("2*(y_hat", "(y_hat"),
+        Probe("factor_two", wrong="no 2",
               message="The factor 2 is missing: C = (ŷ − y)² differentiates to 2(ŷ − y)."),
-        Probe("missing_derivative", wrong=_PATH.replace("y_hat*(1 - y_hat)*", ""),
+        Probe("missing_derivative", wrong="no σ′",
               message="The factor σ′(z3) = ŷ(1 − ŷ) is missing: ŷ = σ(z3), so the path passes through ∂ŷ/∂z3."),
-        Probe("function_for_derivative", wrong=_PATH.replace("y_hat*(1 - y_hat)*", "y_hat*"),
+        Probe("function_for_derivative", wrong="σ for σ′",
               message="σ(z3) appears where its derivative σ′(z3) = σ(z3)(1 − σ(z3)) belongs."),
-        Probe("derivative_at_output", wrong=_PATH.replace("y_hat*(1 - y_hat)*", "sigmoid(y_hat)*(1 - sigmoid(y_hat))*"),
+        Probe("derivative_at_output", wrong="σ′ at ŷ",
               message="σ′ was taken at ŷ instead of at z3: ∂ŷ/∂z3 = σ′(z3) = ŷ(1 − ŷ)."),
-        Probe("function_for_derivative", wrong=_PATH.replace("Heaviside(z2)", "a2").replace("Heaviside(z1)", "a1"),
+        Probe("function_for_derivative", wrong="g for g′",
               message="g(z) appears where its derivative g′(z) belongs: ∂a/∂z of a ReLU is g′(z) = H(z) "
                       "(relu_prime), 1 where the neuron is on and 0 where it is off, not a = g(z)."),
-        Probe("missing_derivative", wrong=_PATH.replace("*Heaviside(z2)", "").replace("*Heaviside(z1)", ""),
+        Probe("missing_derivative", wrong="no g′",
               message="The ReLU derivatives g′(z2) = H(z2) and g′(z1) = H(z1) are missing: a ReLU that is "
                       "off passes no gradient."),
-        Probe("missing_derivative", wrong=_PATH.replace("*Heaviside(z1)", ""),
+        Probe("missing_derivative", wrong="no g′(z1)",
               message="The factor g′(z1) = H(z1) is missing: where the first ReLU is off, no gradient reaches b1."),
-        Probe("missing_derivative", wrong=_PATH.replace("*Heaviside(z2)", ""),
+        Probe("missing_derivative", wrong="no g′(z2)",
               message="The factor g′(z2) = H(z2) is missing: where the second ReLU is off, no gradient reaches b1."),
-        Probe("wrong_input", wrong=_PATH + "*a1",
+        Probe("wrong_input", wrong="ends with a1",
               message="a1 and a2 are the inputs of layers 2 and 3: they end the paths of θ2 (∂z2/∂θ2 = a1) "
                       "and θ3, but the path of b1 ends with ∂z1/∂b1 = 1."),
     ),

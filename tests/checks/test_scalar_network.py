@@ -131,6 +131,23 @@ def test_every_hidden_neuron_is_on_off_and_at_its_kink_in_every_run():
                     assert v[case.cls[:2]] == 0.0, case
 
 
+def test_the_specs_references_agree_with_course_pkg_network_on_every_case():
+    """The references live in the spec module (the sandbox empties them); they equal the course's network."""
+    for seed in (0, 1, 2):
+        for case in checks.BACKWARD.cases(np.random.default_rng(seed)):
+            x, y, thetas, biases = case.args
+            weights, bs = [np.array([[t]]) for t in thetas], [np.array([b]) for b in biases]
+            cache = network.forward(weights, bs, np.array([[x]]))
+            forward = checks.FORWARD.reference(x, thetas, biases)
+            assert np.allclose([forward["z1"], forward["a2"], forward["y_hat"]],
+                               [cache.Zs[0][0, 0], cache.As[2][0, 0], cache.As[3][0, 0]], rtol=1e-12, atol=0)
+            _, dW, db = network.gradients(weights, bs, np.array([[x]]), np.array([[y]]), loss="squared_error")
+            grads = checks.BACKWARD.reference(x, y, thetas, biases)
+            assert np.allclose([grads[k] for k in checks.GRADIENT_KEYS],
+                               [dW[0][0, 0], db[0][0], dW[1][0, 0], db[1][0], dW[2][0, 0], db[2][0]],
+                               rtol=1e-12, atol=1e-15), case.cls
+
+
 # ------------------------------------------------------------------ backward
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -319,3 +336,33 @@ def test_the_trusted_grader_names_the_slips_of_a_sandboxed_notebook():
     assert cells["test_backward"]["kind"] == "budget"
     assert cells["test_dC_db1"]["kind"] == "sign" and "e^" not in cells["test_dC_db1"]["message"]
     assert not any(c["passed"] for c in cells.values())
+
+
+def test_the_sandbox_copy_of_this_spec_module_gives_no_answer_away():
+    """A learner who takes the references or the expected text from the spec module gets nothing."""
+    import pathlib
+
+    import nbformat
+
+    from course_pkg.grading.nbgrader import grade_notebook
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "source" / "03-scalar-network" / "scalar_network.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions["forward_solution"].source = (
+        "from course_pkg.checks.scalar_network import _forward as forward\n")
+    solutions["backward_solution"].source = (
+        "from course_pkg.checks import scalar_network as _spec\n"
+        "def backward(x, y, thetas, biases):\n"
+        "    return _spec.BACKWARD.reference(x, y, thetas, biases)\n")
+    solutions["db1_solution"].source = (
+        "from course_pkg.checks import scalar_network as _spec\n"
+        "try:\n"
+        "    dC_db1 = _spec.DC_DB1.reference()['expected']\n"
+        "except Exception as exc:\n"
+        "    dC_db1 = str(exc)\n")
+    cells = grade_notebook(nb, "03-scalar-network")["cells"]
+    assert cells["test_forward"]["kind"] == "reference_used", cells["test_forward"]
+    assert cells["test_backward"]["kind"] == "reference_used", cells["test_backward"]
+    assert not any(c["passed"] for c in cells.values()), cells

@@ -46,7 +46,7 @@ def _learner(spec, answer):
 def test_every_probe_is_named_by_the_runner(item, hidden):
     assignment, spec, i = item
     probe = spec.probes[i]
-    outcome = engine.run(spec, _learner(spec, probe.wrong), hidden=hidden)
+    outcome = engine.run(spec, _learner(spec, engine.probe_answer(spec, probe)), hidden=hidden)
     assert not outcome.passed
     assert outcome.kind == probe.kind, f"{spec.id}: probe {i} ({probe.kind}) was named {outcome.kind}: {outcome.message}"
     if not isinstance(spec, Derivation):
@@ -124,7 +124,7 @@ def _as_float(spec, args, kwargs):
 
 @pytest.mark.parametrize("assignment, spec", DRAWN, ids=[s.id for _, s in DRAWN])
 def test_no_message_shows_the_expected_values(assignment, spec):
-    answers = [p.wrong for p in spec.probes] + _planted(spec)
+    answers = [engine.probe_answer(spec, p) for p in spec.probes] + _planted(spec)
     for hidden in (False, True):
         numbers = _expected_numbers(spec, engine.seed_of(spec, hidden)) if not isinstance(spec, Derivation) else set()
         for answer in answers:
@@ -136,8 +136,8 @@ def test_no_message_shows_the_expected_values(assignment, spec):
             if isinstance(spec, Formula):
                 own = outcome.message.replace(repr(answer), "")  # the learner's own text, echoed
                 squeezed = "".join(own.split()).replace("**", "^")
-                expected = symbolic.parse_answer(spec.expected, variables=list(spec.variables))
-                for text in {spec.expected, symbolic.to_text(expected), str(expected)}:
+                expected = engine.parse_typed(engine.expected_text(spec), spec)
+                for text in {engine.expected_text(spec), symbolic.to_text(expected), str(expected)}:
                     assert "".join(text.split()).replace("**", "^") not in squeezed, outcome.message
 
 
@@ -171,3 +171,32 @@ def test_the_registry_refuses_unknown_assignments_and_cells():
     with pytest.raises(ValueError, match="grade_id of 03-scalar-network must be one of"):
         checks.spec_for("03-scalar-network", "test_nothing")
     assert checks.spec_for("01-chain-rule", "test_central_difference_formula").name == "central_difference"
+
+
+TYPED = [(a, s) for a, s in SPECS if isinstance(s, (Formula, Derivation))]
+
+
+@pytest.mark.parametrize("assignment, spec", TYPED, ids=[s.id for _, s in TYPED])
+def test_no_spec_module_holds_a_typed_answer_the_sandbox_can_read(assignment, spec):
+    """The expected text and the slips live in a function the trusted grader's sandbox empties.
+
+    The grader (course_pkg.grading.references) gives the learner's code a copy of each spec module
+    that forbids itself with the bodies of its specs' reference, numeric and probe functions
+    replaced: what is left must not contain the answer, not even as a slip that is most of it.
+    """
+    import importlib
+    import inspect
+
+    from course_pkg.grading import references
+
+    module = importlib.import_module(spec.reference.__module__)
+    assert module.__name__ in spec.forbid and vars(module)[spec.reference.__name__] is spec.reference
+    names = references.forbidden(assignment).get(module.__name__, set())
+    assert spec.reference.__name__ in names
+    left = "".join(references.poison(inspect.getsource(module), names, module.__name__).split())
+    texts = spec.reference()
+    for key, text in texts.items():
+        for piece in ([text] if isinstance(text, str) else text):
+            if len(piece) > 12:
+                assert "".join(piece.split()) not in left, f"{spec.id}: {key!r} is readable in the sandbox"
+    assert "expected" not in texts or all(not isinstance(p.wrong, str) or p.wrong in texts for p in spec.probes)
