@@ -19,8 +19,10 @@ settings and the learner's files are checked unchanged afterwards.
 """
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -38,11 +40,32 @@ IDS = [p.parent.name for p in LEARNER]
 SOLVED_DIR = ROOT / "build" / "browser-test"
 #: Milliseconds: opening JupyterLab, a whole notebook run, a redraw after a slider moved.
 APP_TIMEOUT, RUN_TIMEOUT, REDRAW_TIMEOUT = 60_000, 180_000, 15_000
+#: The notebook on show (other tabs stay in the page, hidden).
+NB = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+IDLE = f'{NB} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
 #: What JupyterLab renders error tracebacks and stderr streams as.
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 WIDGET = ".jp-OutputArea-output > .jupyter-widgets"  # the root view of a displayed widget
 ONE_LINE = re.compile(r"^`(\w+)` is not written yet: replace `raise NotImplementedError\(\)` with your code\.$")
 NEWS = "Would you like to get notified about official Jupyter news?"
+
+
+#: benchmarks/bench_browser.py sets this to a file: each phase's wall time is appended to it.
+TIMINGS = os.environ.get("COURSE_BROWSER_TIMINGS")
+
+
+class _Laps:
+    """Wall time of each phase of a notebook's test, for the benchmark (nothing is asserted on it)."""
+
+    def __init__(self, notebook):
+        self.notebook, self.last = notebook, time.perf_counter()
+
+    def lap(self, phase):
+        now = time.perf_counter()
+        if TIMINGS:
+            with open(TIMINGS, "a") as out:
+                out.write(json.dumps({"notebook": self.notebook, "phase": phase, "seconds": now - self.last}) + "\n")
+        self.last = now
 
 
 def _nbgrader(cell, key):
@@ -53,9 +76,14 @@ def _nbgrader(cell, key):
 def context(lab):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)")
-    plugin = lab.settings_dir / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
-    plugin.parent.mkdir(parents=True, exist_ok=True)
-    plugin.write_text(json.dumps({"autosave": False}))  # the test never writes a notebook
+    settings = {
+        "docmanager-extension/plugin": {"autosave": False},  # the test never writes a notebook
+        "notebook-extension/tracker": {"windowingMode": "none"},  # every cell in the page, to find it
+    }
+    for name, values in settings.items():
+        path = lab.settings_dir / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -71,19 +99,44 @@ def solved_dir():
     shutil.rmtree(SOLVED_DIR, ignore_errors=True)
 
 
-def _open(context, lab, path):
-    """A new page with JupyterLab showing notebook ``path`` (relative to the root), kernel started.
+@pytest.fixture(scope="module")
+def pages(lab, context):
+    """Two JupyterLab pages, loaded once for every notebook: one for learners' versions, one for
+    solved copies. Each has a workspace of its own (``/lab/workspaces/<name>``, reset), so
+    neither restores the other's tabs."""
+    pages = []
+    for workspace in ("learner", "solved"):
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(lab.url(f"/lab/workspaces/{workspace}?reset"), wait_until="commit")
+        pages.append(page)
+    for page in pages:
+        page.wait_for_selector(".jp-FileBrowser .jp-DirListing-content")
+    yield pages
+    for page in pages:
+        page.close()
 
-    Each page has a workspace of its own (``/lab/workspaces/<name>``, reset), so one page never
-    restores the tabs another page opened.
-    """
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    workspace = re.sub(r"[^A-Za-z0-9]+", "-", path)
-    page.goto(lab.url(f"/lab/workspaces/{workspace}/tree/{path}?reset"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell")
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-    return page
+
+def _open(page, path):
+    """Open notebook ``path`` (relative to the root) with File > Open from Path; wait for its kernel."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open from Path")).click()
+    page.locator(".jp-Dialog input").fill(path)
+    page.keyboard.press("Enter")
+    cells = len(nbformat.read(ROOT / path, as_version=4).cells)
+    page.wait_for_function(
+        "([nb, n]) => document.querySelectorAll(nb + ' .jp-Notebook-cell').length >= n", arg=[NB, cells])
+    page.wait_for_selector(IDLE)
+
+
+def _close(page):
+    """Close the notebook on show without saving it."""
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").click()
+    discard = page.locator(".jp-Dialog button", has_text=re.compile(r"^(Discard|Don't Save)$"))
+    try:
+        discard.click(timeout=5_000)
+    except sync_api.TimeoutError:
+        pass  # nothing to discard
 
 
 def _run_all(page):
@@ -92,19 +145,19 @@ def _run_all(page):
 
 
 def _cells(page):
-    return page.locator(".jp-Notebook .jp-Notebook-cell")
+    return page.locator(f"{NB} .jp-Notebook-cell")
 
 
 def _prompts(page):
     """The input prompt of every cell ('[3]:', '[ ]:', '[*]:', '' for markdown), in order."""
-    return page.locator(".jp-Notebook .jp-Notebook-cell").evaluate_all(
+    return _cells(page).evaluate_all(
         "cells => cells.map(c => { const p = c.querySelector('.jp-InputPrompt'); "
         "return c.classList.contains('jp-CodeCell') && p ? p.textContent.trim() : ''; })"
     )
 
 
 def _wait_idle(page):
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=RUN_TIMEOUT)
+    page.wait_for_selector(IDLE, timeout=RUN_TIMEOUT)
 
 
 def _assert_no_instructor_tools_and_no_news(page):
@@ -151,7 +204,7 @@ def _image_of(locator):
 
 
 @pytest.mark.parametrize("learner_path", LEARNER, ids=IDS)
-def test_notebook_in_the_browser(lab, context, solved_dir, learner_path, tmp_path):
+def test_notebook_in_the_browser(lab, pages, solved_dir, learner_path, tmp_path):
     rel = learner_path.relative_to(ROOT).as_posix()
     source_path = ROOT / "source" / learner_path.relative_to(ROOT / "notebooks")
     copy = solved_dir / learner_path.parent.name
@@ -162,15 +215,19 @@ def test_notebook_in_the_browser(lab, context, solved_dir, learner_path, tmp_pat
     source_nb = nbformat.read(source_path, as_version=4)
     before = learner_path.read_bytes()
 
-    learner, solved = _open(context, lab, rel), _open(context, lab, copy_rel)
+    laps = _Laps(learner_path.parent.name)
+    learner, solved = pages
     try:
+        _open(learner, rel)
+        _open(solved, copy_rel)
+        laps.lap("open both notebooks")
         _run_all(learner)
         _run_all(solved)  # both kernels run at once
 
         # --- the learner's version stops at its first exercise with one line ------------------
-        learner.wait_for_selector(STDERR, timeout=RUN_TIMEOUT)
+        learner.wait_for_selector(f"{NB} {STDERR}", timeout=RUN_TIMEOUT)
         _wait_idle(learner)
-        errors = learner.locator(STDERR)
+        errors = learner.locator(f"{NB} {STDERR}")
         assert errors.count() == 1, errors.all_text_contents()
         message = errors.first.text_content().strip()
         match = ONE_LINE.match(message)
@@ -188,21 +245,24 @@ def test_notebook_in_the_browser(lab, context, solved_dir, learner_path, tmp_pat
         _assert_no_instructor_tools_and_no_news(learner)
         learner.screenshot(path=str(tmp_path / f"{learner_path.parent.name}-learner.png"))
 
+        laps.lap("learner's version: run all until the first exercise")
+
         # --- the solved copy runs clean ---------------------------------------------------------
         code = [i for i, c in enumerate(source_nb.cells) if c.cell_type == "code"]
         solved.wait_for_function(  # every code cell ran, or the run stopped at an error
-            "([n, stderr]) => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]"
+            "([nb, n, stderr, idle]) => [...document.querySelectorAll(nb + ' .jp-CodeCell .jp-InputPrompt')]"
             ".filter(p => /^\\[\\d+\\]/.test(p.textContent.trim())).length >= n"
-            " || (document.querySelector(stderr) !== null && document.querySelector("
-            "'.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]') !== null)",
-            arg=[len(code), STDERR], timeout=RUN_TIMEOUT)
+            " || (document.querySelector(nb + ' ' + stderr) !== null && document.querySelector(idle) !== null)",
+            arg=[NB, len(code), STDERR, IDLE], timeout=RUN_TIMEOUT)
         _wait_idle(solved)
-        problems = solved.locator(STDERR).all_text_contents()
+        problems = solved.locator(f"{NB} {STDERR}").all_text_contents()
         assert not problems, f"{copy_rel}: error or stderr output:\n" + "\n---\n".join(problems)
+
+        laps.lap("solved copy: run all")
 
         # --- every widget renders; moving a slider changes its plot -----------------------------
         shown = sum(c.source.count("widgets.show(") for c in source_nb.cells if c.cell_type == "code")
-        views = solved.locator(WIDGET)
+        views = solved.locator(f"{NB} {WIDGET}")
         assert views.count() == shown, f"{copy_rel}: {views.count()} widget views for {shown} widgets.show calls"
         for k in range(views.count()):
             view = views.nth(k)
@@ -228,6 +288,8 @@ def test_notebook_in_the_browser(lab, context, solved_dir, learner_path, tmp_pat
                 deadline -= 250
             assert _image_of(plot) != old, f"{copy_rel}: moving the first slider of widget {k} left its plot unchanged"
 
+        laps.lap("widgets: render, drag a slider, plot redrawn")
+
         # --- a wrong answer: the self-check shows the checker's message -------------------------
         name, wrong = _wrong_answer(source_nb.cells[first_solution].source)
         expected = _checker_message(source_nb, learner_nb, first_solution, wrong)
@@ -248,9 +310,11 @@ def test_notebook_in_the_browser(lab, context, solved_dir, learner_path, tmp_pat
         assert first_line in text, f"{copy_rel}: the self-check of {name} showed {text!r}, not the checker's {first_line!r}"
         _assert_no_instructor_tools_and_no_news(solved)
         solved.screenshot(path=str(tmp_path / f"{learner_path.parent.name}-solved.png"))
+        laps.lap("wrong answer: checker's message shown")
     finally:
-        learner.close()
-        solved.close()
+        for page in pages:
+            if page.locator(NB).count():
+                _close(page)
         _shutdown_kernels(lab)
     assert learner_path.read_bytes() == before, f"{rel} was written by the browser session"
 
