@@ -16,7 +16,10 @@ Public API (a contract for the notebooks and the graders)::
   ``y_hat``); derivatives of known functions with a prime or a suffix (``σ′(z)``, ``σ'(z)``,
   ``tanh′(z)``, ``sigmoid_prime(z3)``, ``relu_prime(z)``); ``functions={"g": "relu"}`` gives a
   question its own names (``g(z)``, ``g′(z)``). ``evaluate=False``: the expression as written
-  (for echoes only).
+  (for echoes only). ``derivatives=()`` (or a list of function names) limits which derivatives
+  may be written with a prime: a question asking for tanh′ must not accept ``tanh′(z)``.
+  :func:`equivalent`, :func:`check_derivation` and :func:`evaluate_answer` take the same
+  ``functions`` and ``derivatives`` keywords.
 * :func:`equivalent` ``(answer, expected, variables=None, *, timeout=None, links=None,
   functions=None) -> Verdict``: high-precision evaluation at random points on both sides of every
   kink, then at large and tiny magnitudes, in a worker process killed after :data:`TIME_LIMIT`

@@ -38,7 +38,7 @@ from sympy.core.function import AppliedUndef
 from . import worker
 from .numeric import DPS, BadPoint, KinkSampler, evaluate, instantiate_functions, kink_thresholds
 from .parsing import AnswerFormatError, _parse, _variable_map, sigmoid
-from .parsing import _function_map
+from .parsing import _derivative_names, _function_map
 from .verdict import Verdict, compact_number, to_latex, to_text
 
 __all__ = ["equivalent", "check_derivation", "quotient_rule", "QuotientRule", "N_POINTS", "REL_TOL", "MAX_STEPS", "ANSWER_TIME_LIMIT"]
@@ -78,10 +78,11 @@ def _free_symbol_map(expr):
     return {s.name: s for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
 
 
-def _as_expr(value, mapping, argname, allow_unknown=True, functions=None):
+def _as_expr(value, mapping, argname, allow_unknown=True, functions=None, derivatives=None):
     """Parse a string, or accept a SymPy expression (renaming symbols to those of `mapping`)."""
     if isinstance(value, str):
-        expr, _ = _parse(value, mapping, allow_unknown=allow_unknown, argname=argname, functions=functions)
+        expr, _ = _parse(value, mapping, allow_unknown=allow_unknown, argname=argname, functions=functions,
+                         derivatives=derivatives)
         return expr
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return sympy.Rational(Fraction(str(value))) if isinstance(value, float) else sympy.Integer(value)
@@ -876,15 +877,17 @@ def _prepare_links(links, mapping):
     return prepared
 
 
-def _equivalent_impl(answer, expected, variables, links=None, functions=None):
+def _equivalent_impl(answer, expected, variables, links=None, functions=None, derivatives=None):
     """Everything :func:`equivalent` does, run inside the worker process."""
     functions_given = functions
     functions = _function_map(functions)
+    derivatives = _derivative_names(derivatives)
     expected_expr, mapping = _prepare_expected(expected, variables, functions)
     text = answer if isinstance(answer, str) else None
     prepared_links = _prepare_links(links, mapping)
     try:
-        answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None, functions=functions)
+        answer_expr = _as_expr(answer, mapping, "answer", allow_unknown=variables is None, functions=functions,
+                               derivatives=derivatives)
     except AnswerFormatError as err:
         verdict = Verdict(ok=False, kind="format", message=f"Could not read your answer: {err}.", answer_text=text,
                           expected=expected_expr)
@@ -913,7 +916,7 @@ def _check_types(answer, expected):
             raise TypeError(f"{name} must be a string or a SymPy expression, got {type(value).__name__}")
 
 
-def equivalent(answer, expected, variables=None, *, timeout=None, links=None, functions=None):
+def equivalent(answer, expected, variables=None, *, timeout=None, links=None, functions=None, derivatives=None):
     r"""Check a learner's answer against the expected expression, with feedback on the mistake.
 
     Parameters
@@ -937,6 +940,9 @@ def equivalent(answer, expected, variables=None, *, timeout=None, links=None, fu
     functions : dict of {str: str}, optional
         The question's own names for allowed functions, e.g. ``{"g": "relu"}`` (``g(z)`` and
         ``g′(z)`` are then understood; see :func:`~.parsing.parse_answer`).
+    derivatives : collection of str, optional
+        The functions whose derivative the answer may write with a prime (``None``: all). A
+        question that asks for σ′ passes ``derivatives=()`` so that ``σ′(z)`` is not an answer.
 
     Returns
     -------
@@ -965,7 +971,8 @@ def equivalent(answer, expected, variables=None, *, timeout=None, links=None, fu
     _check_types(answer, expected)
     limit = worker.TIME_LIMIT if timeout is None else timeout
     try:
-        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables, links, functions), timeout=limit)
+        return worker.run(__name__, "_equivalent_impl", (answer, expected, variables, links, functions, derivatives),
+                          timeout=limit)
     except (worker.WorkerTimeout, worker.WorkerError):
         return Verdict(
             ok=False,
@@ -1096,9 +1103,10 @@ def _split_shape(inner):
     return parts
 
 
-def _read_lines_impl(steps, variables, functions):
+def _read_lines_impl(steps, variables, functions, derivatives=None):
     """Parse every line (inside the worker): a list of (expr or None, echo LaTeX or None, error or None, shape or None)."""
     functions = _function_map(functions)
+    derivatives = _derivative_names(derivatives)
     mapping = _variable_map(variables)
     out = []
     for step in steps:
@@ -1107,7 +1115,8 @@ def _read_lines_impl(steps, variables, functions):
             out.append((expr, None, None, None))
             continue
         try:
-            expr = _as_expr(step, mapping, "steps", allow_unknown=variables is None, functions=functions)
+            expr = _as_expr(step, mapping, "steps", allow_unknown=variables is None, functions=functions,
+                            derivatives=derivatives)
         except AnswerFormatError as err:
             out.append((None, None, str(err), None))
             continue
@@ -1189,7 +1198,7 @@ def _budget_left(deadline):
 
 
 def check_derivation(steps, variables=None, titles=None, *, timeout=None, first=None, min_steps=None,
-                     functions=None, max_steps=MAX_STEPS):
+                     functions=None, max_steps=MAX_STEPS, derivatives=None):
     r"""Check a derivation: every step must be equal to the one before it.
 
     Every line is read first, so the verdict can echo each one as typed (unevaluated) whatever
@@ -1222,6 +1231,9 @@ def check_derivation(steps, variables=None, titles=None, *, timeout=None, first=
         The question's own function names (see :func:`~.parsing.parse_answer`).
     max_steps : int, default MAX_STEPS
         Most lines accepted.
+    derivatives : collection of str, optional
+        The functions whose derivative a line may write with a prime (``None``: all). Deriving
+        tanh′: pass ``derivatives=()``, so no line can be ``tanh′(z)``.
 
     Returns
     -------
@@ -1309,7 +1321,7 @@ def check_derivation(steps, variables=None, titles=None, *, timeout=None, first=
 
     status = ["not_checked"] * n
     try:
-        read = run("_read_lines_impl", (steps, variables, functions))
+        read = run("_read_lines_impl", (steps, variables, functions, derivatives))
     except (worker.WorkerTimeout, worker.WorkerError):
         return timed_out(0, status, [None] * n, [None] * n)
     understood, latex, errors = [], [], []

@@ -271,7 +271,7 @@ def _canonical(name):
 
 _ALLOWED_LIST = (
     "exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, Abs, Max, Min, Heaviside, sigmoid (σ, sigma), relu, "
-    "and their derivatives written σ′(z), tanh'(z) or sigmoid_prime(z)"
+    "and (where the question allows) their derivatives with a prime or _prime"
 )
 
 # Names learners reach for that the checker deliberately refuses, with the reason.
@@ -533,14 +533,24 @@ def _prime_end(text, i):
     return i
 
 
-def _rewrite_primes(text, functions=None):
+def _rewrite_primes(text, functions=None, derivatives=None):
     """Read ``f′(u)`` (or ``f'(u)``) as ``f_prime(u)`` for a function that has a derivative here.
 
-    ``functions`` are the question's own function names (such as ``g`` for the ReLU). Any other
-    prime (a second derivative, a prime on a bracket or on an unknown name) is refused with the
-    derivative to write instead.
+    ``functions`` are the question's own function names (such as ``g`` for the ReLU);
+    ``derivatives`` limits the functions whose derivative may be written so (None: all). Any
+    other prime (a second derivative, a prime on a bracket or on an unknown name) is refused with
+    the derivative to write instead.
     """
     known = set(_DIFFERENTIABLE) | set(functions or ())
+    if derivatives is not None:
+        allowed = set(derivatives)
+        for name in sorted(known - allowed):
+            if _find_named_prime(text, name):
+                raise AnswerFormatError(
+                    f"the derivative of {name} is what this question asks you to work out: write it "
+                    "out instead of using a prime or _prime"
+                )
+        known &= allowed
     pos = 0
     while True:
         found = _find_prime(text[pos:])
@@ -555,6 +565,12 @@ def _rewrite_primes(text, functions=None):
             pos = start + len(replacement)
             continue
         _refuse_prime(text, start, name, after)
+
+
+def _find_named_prime(text, name):
+    """Whether ``text`` writes the derivative of ``name`` (``name′(``, ``name'(`` or ``name_prime(``)."""
+    pattern = r"(?<![\w])" + re.escape(name) + r"\s*(?:[′'’]|_prime)\s*\("
+    return re.search(pattern, unicodedata.normalize("NFKC", text)) is not None
 
 
 def _refuse_prime(text, start, name, after):
@@ -645,7 +661,8 @@ def _explain_syntax_error(text, err):
 class _Builder:
     """Walk a syntax tree against the whitelist, building the SymPy expression."""
 
-    def __init__(self, source, variables, allow_unknown, functions=None):
+    def __init__(self, source, variables, allow_unknown, functions=None, derivatives=None):
+        self.derivatives = None if derivatives is None else set(derivatives)
         self.source = source
         self.variables = variables
         self.allow_unknown = allow_unknown
@@ -667,6 +684,8 @@ class _Builder:
 
     def function(self, name):
         """(builder, min args, max args) of a function name, or None."""
+        if name.endswith("_prime") and self.derivatives is not None and name[: -len("_prime")] not in self.derivatives:
+            return None
         if name in self.functions:
             return self.functions[name]
         return _FUNCTIONS.get(name)
@@ -901,7 +920,7 @@ def _function_map(functions):
     return out
 
 
-def _parse(text, variables=None, allow_unknown=True, argname="text", functions=None, evaluate=True):
+def _parse(text, variables=None, allow_unknown=True, argname="text", functions=None, evaluate=True, derivatives=None):
     """Parse with a resolved variable map; return (expr, names of unknown symbols).
 
     ``functions`` is a resolved map from :func:`_function_map`; ``evaluate=False`` builds the
@@ -913,7 +932,7 @@ def _parse(text, variables=None, allow_unknown=True, argname="text", functions=N
         raise AnswerFormatError(
             f"the answer is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
         )
-    text = _rewrite_primes(text, [n for n in (functions or {}) if not n.endswith("_prime")])
+    text = _rewrite_primes(text, [n for n in (functions or {}) if not n.endswith("_prime")], derivatives)
     source = _preprocess(text)
     _check_power_of_function(source, variables, caret="^" in text and "**" not in text)
     if not source:
@@ -928,7 +947,7 @@ def _parse(text, variables=None, allow_unknown=True, argname="text", functions=N
         raise AnswerFormatError(_explain_syntax_error(source, err)) from None
     except (RecursionError, MemoryError, ValueError):
         raise AnswerFormatError("the expression is too complex to read") from None
-    builder = _Builder(source, variables, allow_unknown, functions)
+    builder = _Builder(source, variables, allow_unknown, functions, derivatives)
     token = _CARET_STYLE.set("^" in text and "**" not in text)
     try:
         if evaluate:
@@ -947,7 +966,7 @@ def _parse(text, variables=None, allow_unknown=True, argname="text", functions=N
     return expr, set(builder.unknown)
 
 
-def parse_answer(text, variables=None, *, functions=None, evaluate=True):
+def parse_answer(text, variables=None, *, functions=None, evaluate=True, derivatives=None):
     r"""Read a typed answer as a SymPy expression, without executing it.
 
     Parameters
@@ -967,6 +986,10 @@ def parse_answer(text, variables=None, *, functions=None, evaluate=True):
     evaluate : bool, default True
         False: the expression exactly as written, not simplified or reordered by SymPy (for
         echoing an answer back; ``x + 0`` stays ``x + 0``). Never compare such expressions.
+    derivatives : collection of str, optional
+        The functions whose derivative may be written with a prime or ``_prime`` (``None``: all
+        of them). A question that asks for a derivative excludes it: for "derive tanh′", pass
+        ``derivatives=()`` (or the others), so ``tanh′(z)`` is not an answer.
 
     Returns
     -------
@@ -1001,5 +1024,27 @@ def parse_answer(text, variables=None, *, functions=None, evaluate=True):
     course_pkg.symbolic.parsing.AnswerFormatError: names starting with `_` are not allowed (`__import__`)
     """
     mapping = _variable_map(variables)
-    expr, _ = _parse(text, mapping, allow_unknown=False, functions=_function_map(functions), evaluate=evaluate)
+    expr, _ = _parse(text, mapping, allow_unknown=False, functions=_function_map(functions), evaluate=evaluate,
+                     derivatives=_derivative_names(derivatives))
     return expr
+
+
+def _derivative_names(derivatives):
+    """Validate ``derivatives`` (None, or a collection of function names)."""
+    if derivatives is None:
+        return None
+    if derivatives is False:
+        return ()
+    if isinstance(derivatives, str) or not hasattr(derivatives, "__iter__"):
+        raise TypeError(f"derivatives must be a collection of function names (or None), got {derivatives!r}")
+    names = set()
+    for n in derivatives:
+        if not isinstance(n, str):
+            raise TypeError(f"derivatives must contain function names (str), got {n!r}")
+        n = _normalise_name(n)
+        names |= next((group for group in _SPELLINGS if n in group), {n})
+    return tuple(sorted(names))
+
+
+# Spellings of one function: allowing the derivative of one allows it under every spelling.
+_SPELLINGS = ({"σ", "sigma", "sigmoid"}, {"relu", "ReLU"}, {"log", "ln"})

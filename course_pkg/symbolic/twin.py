@@ -24,7 +24,7 @@ import sympy
 
 from . import worker
 from .numeric import DPS, BadPoint, evaluate
-from .parsing import _function_map, _parse, _variable_map
+from .parsing import _derivative_names, _function_map, _parse, _variable_map
 
 __all__ = ["evaluate_answer", "MAX_TWIN_POINTS"]
 
@@ -32,11 +32,12 @@ __all__ = ["evaluate_answer", "MAX_TWIN_POINTS"]
 MAX_TWIN_POINTS = 200
 
 
-def _evaluate_impl(answer, points, variables, functions, substitutions):
+def _evaluate_impl(answer, points, variables, functions, substitutions, derivatives=None):
     """Parse and evaluate (inside the worker)."""
     mapping = _variable_map(variables)
     functions = _function_map(functions)
-    expr, _ = _parse(answer, mapping, allow_unknown=variables is None, argname="answer", functions=functions)
+    expr, _ = _parse(answer, mapping, allow_unknown=variables is None, argname="answer", functions=functions,
+                     derivatives=_derivative_names(derivatives))
     if substitutions:
         symbols = {s.name: s for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
         swap = {}
@@ -66,7 +67,8 @@ def _evaluate_impl(answer, points, variables, functions, substitutions):
     return tuple(values)
 
 
-def evaluate_answer(answer, points, variables=None, *, functions=None, substitutions=None, timeout=None):
+def evaluate_answer(answer, points, variables=None, *, functions=None, substitutions=None, timeout=None,
+                    derivatives=None):
     r"""The values of a typed answer at given points (None where it is undefined or complex).
 
     Parameters
@@ -84,6 +86,9 @@ def evaluate_answer(answer, points, variables=None, *, functions=None, substitut
         Names to replace by formulas before evaluating, e.g. ``{"y_hat": "sigmoid(z3)"}``.
     timeout : float, optional
         Seconds allowed; default :data:`~.worker.TIME_LIMIT`.
+    derivatives : collection of str, optional
+        The functions whose derivative may be written with a prime (see
+        :func:`~.parsing.parse_answer`).
 
     Returns
     -------
@@ -125,4 +130,5 @@ def evaluate_answer(answer, points, variables=None, *, functions=None, substitut
     ):
         raise TypeError(f"substitutions must be a dict of names to formulas (str -> str), got {substitutions!r}")
     limit = worker.TIME_LIMIT if timeout is None else timeout
-    return worker.run(__name__, "_evaluate_impl", (answer, points, variables, functions, substitutions), timeout=limit)
+    return worker.run(__name__, "_evaluate_impl", (answer, points, variables, functions, substitutions, derivatives),
+                      timeout=limit)

@@ -135,3 +135,11 @@ def test_arguments_are_validated():
         check_derivation(["z"], first=3)
     with pytest.raises(TypeError, match="numerator must be a string"):
         quotient_rule(1, "z")
+
+
+def test_a_derivation_of_tanh_cannot_end_at_tanh_prime():
+    steps = SOLUTION[:-1] + ["tanh′(z)"]
+    assert check_derivation(steps, variables=["z"], first=TANH).ok  # allowed by default
+    v = check_derivation(steps, variables=["z"], first=TANH, derivatives=())
+    assert (v.ok, v.kind, v.failed_step) == (False, "format", 3)
+    assert "the derivative of tanh is what this question asks you to work out" in v.message

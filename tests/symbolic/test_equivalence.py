@@ -307,3 +307,11 @@ def test_between_numbers_the_diagnosis_is_kept_but_not_told():
 def test_parser_advice_reaches_the_verdict(answer, advice):
     verdict = equivalent(answer, "z")
     assert verdict.kind == "format" and advice in verdict.message
+
+
+def test_the_derivative_asked_for_is_not_accepted_as_its_own_answer():
+    """"What is σ′(z)?": typing σ′(z) would be trivially right; the question refuses the prime."""
+    assert equivalent("σ′(z)", "sigmoid(z)*(1 - sigmoid(z))").ok  # where the question allows it
+    verdict = equivalent("σ′(z)", "sigmoid(z)*(1 - sigmoid(z))", derivatives=())
+    assert (verdict.ok, verdict.kind) == (False, "format")
+    assert "the derivative of σ is what this question asks you to work out" in verdict.message

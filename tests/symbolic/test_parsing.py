@@ -346,3 +346,15 @@ def test_sigma_is_an_accepted_spelling_of_the_sigmoid():
     assert parse_answer("sigma(z)*(1 - sigma(z))") == sigmoid(z) * (1 - sigmoid(z))
     sigma = sympy.Symbol("sigma")
     assert parse_answer("sigma*z", variables=["sigma", "z"]) == sigma * z
+
+
+def test_a_question_that_asks_for_a_derivative_can_refuse_its_prime():
+    """Deriving tanh′: `tanh′(z)` is not an answer; σ′ may stay allowed, under every spelling."""
+    for text in ("tanh′(z)", "tanh'(z)", "tanh_prime(z)", "1 - tanh_prime(z)"):
+        with pytest.raises(AnswerFormatError, match="the derivative of tanh is what this question asks"):
+            parse_answer(text, derivatives=())
+    assert parse_answer("σ′(z)", derivatives=["sigmoid"]) == sigmoid(z) * (1 - sigmoid(z))
+    with pytest.raises(AnswerFormatError):
+        parse_answer("relu′(z)", derivatives=["sigmoid"])
+    with pytest.raises(TypeError, match="derivatives must be a collection"):
+        parse_answer("z", derivatives="tanh")

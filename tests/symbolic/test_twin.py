@@ -52,3 +52,8 @@ def test_the_twin_runs_under_the_time_limit():
             future.result(timeout=30)
     assert evaluate_answer("z", [{"z": 2.0}]) == (2.0,)
     assert issubclass(worker.WorkerTimeout, TimeoutError)
+
+
+def test_the_twin_can_refuse_a_prime_too():
+    with pytest.raises(AnswerFormatError, match="the derivative of tanh"):
+        evaluate_answer("tanh′(z)", [{"z": 1.0}], derivatives=())
