@@ -393,7 +393,8 @@ class Values:
         got = learner.value(self.name)
         expected = self.reference()
         if got is None or (isinstance(got, Opaque) and got.type_name == "ellipsis"):
-            return _fail("not_written", f"`{self.name}` is not filled in yet.")
+            return _fail("not_written", f"`{self.name}` is not written yet: replace `raise NotImplementedError()` "
+                         "with your table, one shape (a tuple of ints) per row.")
         if not isinstance(got, dict):
             return _fail("type", f"`{self.name}` should be a dict from names to shapes; it is "
                          f"{type(got).__name__ if not isinstance(got, Opaque) else got.type_name}.")

@@ -270,7 +270,7 @@ def test_shape_table_names_the_wrong_rows_and_never_their_shapes():
 
 @pytest.mark.parametrize("value, kind, words", [
     (None, "missing", "not defined"),
-    (..., "not_written", "not filled in"),
+    (..., "not_written", "is not written yet"),
     ([(6, 4)], "type", "dict"),
     ({"X": (6, 4)}, "type", "no entries"),
 ])
