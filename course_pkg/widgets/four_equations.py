@@ -231,6 +231,11 @@ def layout(sizes=SIZES):
     }
 
 
+def _factor(value):
+    """A number as a factor of a product: negative ones in parentheses, ``(−0.074)``."""
+    return f"({fmt(value, 2)})" if value < 0 else fmt(value, 2)
+
+
 def _edges(sizes=SIZES):
     """Every weight as ``(l, j, k)``: from neuron k of layer l-1 to neuron j of layer l."""
     return [(l, j, k) for l in range(1, len(sizes)) for j in range(sizes[l]) for k in range(sizes[l - 1])]
@@ -417,7 +422,7 @@ class ErrorFlow(Widget):
             term_text.set_visible(edge in lit)
             if edge in lit:  # edge (2, k, j) carries the term w_kj e_k of BP2
                 _, w, e, term = self.bp2.terms[j]
-                term_text.set_text(f"w{j + 1}{k + 1}·e{j + 1} = {fmt(w, 2)}·{fmt(e, 2)} = {fmt(term, 2)}")
+                term_text.set_text(f"w{j + 1}{k + 1}·e{j + 1} = {_factor(w)}·{_factor(e)} = {fmt(term, 2)}")
         for (l, j), node in self._node.items():
             if l == 0:
                 node.set_text(f"x{j + 1} = {fmt(n.activations[0][j], 3)}")
