@@ -846,7 +846,9 @@ class _Builder:
             self.fail(node, f"keyword or starred arguments are not allowed (`{_snippet(self.source, node)}`)")
         if isinstance(func, ast.Name):
             name = _normalise_name(func.id)
-            is_variable = self.variable(name) is not None and name not in self.functions
+            # only a variable of exactly this name shadows a function (σ stays the sigmoid when
+            # `sigma` is a variable)
+            is_variable = self.variables is not None and name in self.variables and name not in self.functions
             if self.function(name) is not None and not is_variable:
                 builder, lo, hi = self.function(name)
                 if not lo <= len(node.args) <= hi:

@@ -358,3 +358,10 @@ def test_a_question_that_asks_for_a_derivative_can_refuse_its_prime():
         parse_answer("relu′(z)", derivatives=["sigmoid"])
     with pytest.raises(TypeError, match="derivatives must be a collection"):
         parse_answer("z", derivatives="tanh")
+
+
+def test_a_spelled_out_variable_does_not_shadow_a_function():
+    """`sigma` a variable, `σ(z)` still the sigmoid; `σ` alone is the variable `sigma`."""
+    sigma = sympy.Symbol("sigma")
+    assert parse_answer("σ(z)", variables=["sigma", "z"]) == sigmoid(z)
+    assert parse_answer("σ*z", variables=["sigma", "z"]) == sigma * z
