@@ -39,8 +39,8 @@ run by :func:`run` too (``course_pkg.checks.layers`` does so for its shape table
 Misconception probes
 --------------------
 Each spec lists :class:`Probe` ``(kind, wrong=..., message=...)``. ``wrong`` is a runnable wrong
-variant: a function with the learner's signature, a wrong formula, or (derivations) an example
-of the slip. When a result is wrong, the runner compares it with every probe's output on the
+variant: a function with the learner's signature, or for a typed exercise the key of a wrong
+formula (or of an example derivation with the slip) in the spec's ``reference()`` table. When a result is wrong, the runner compares it with every probe's output on the
 same case and reports the first probe that matches, by its ``kind`` (one word of :data:`KINDS`)
 and ``message``. Every probe's ``wrong`` is run by a generated test that asserts the runner names
 it (``tests/checks/test_specs.py``).
@@ -77,6 +77,20 @@ True
 >>> outcome = engine.run(spec, InProcessLearner({"relu": np.abs}), hidden=True, seed=1)
 >>> outcome.kind, outcome.case
 ('wrong_function', 'negative z')
+
+A typed answer, its expected text and its slip in a module-level ``reference()`` table:
+
+>>> def texts():
+...     return {"expected": "2*x", "constant": "2"}
+>>> square = engine.Formula(
+...     id="test_square", name="answer", expected=None, reference=texts, variables=("x",),
+...     cases=lambda rng: [engine.Case("x > 0", kwargs={"x": float(rng.uniform(0.5, 2))})],
+...     numeric=lambda x: ((x + 1e-6) ** 2 - (x - 1e-6) ** 2) / 2e-6, display="d/dx x²",
+...     probes=(engine.Probe("missing_factor", wrong="constant", message="The factor x is missing."),))
+>>> engine.run(square, InProcessLearner({"answer": "x + x"}), hidden=False).passed
+True
+>>> engine.run(square, InProcessLearner({"answer": "2"}), hidden=False).message
+"d/dx x²: your answer '2' is not right.\nThe factor x is missing."
 """
 
 from __future__ import annotations
@@ -408,6 +422,7 @@ def run(spec, learner, *, hidden, seed=None):
 def _raised(spec, exc, where, case):
     name = spec.name
     if exc.exc_type == "NotImplementedError":
+        name = exc.message if exc.message.isidentifier() else name  # the stub that raised
         return _fail("not_written", f"`{name}` is not written yet: replace `raise NotImplementedError()` "
                                     "with your code", case)
     if exc.exc_type == "ReferenceUsed":
@@ -744,8 +759,6 @@ def _no_leak(message, expected_texts):
 
 
 def _run_formula(spec, learner, rng):
-    import sympy
-
     text = _read_text(spec, learner)
     if isinstance(text, Outcome):
         return text

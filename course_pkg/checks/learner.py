@@ -41,7 +41,7 @@ course_pkg.checks.learner.LearnerMissing: triple
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, Protocol, runtime_checkable
 
@@ -243,7 +243,8 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
 
     Warnings are recorded (never raised, whatever filters the learner set); numpy floating-point
     problems warn rather than raise; ``NotImplementedError`` and every other exception become
-    :class:`LearnerRaised`.
+    :class:`LearnerRaised` (for ``NotImplementedError`` the message is the name of the learner's
+    function whose stub raised, so that the engine names it).
 
     >>> call_plain(lambda x: x.sum(), (np.array([1.0, 2.0]),))
     (3.0, CallInfo(warnings=(), mutated=()))
@@ -264,7 +265,7 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
             try:
                 result = func(*copies, **kw_copies)
             except NotImplementedError as exc:
-                raise LearnerRaised("NotImplementedError", str(exc)) from None
+                raise LearnerRaised("NotImplementedError", _stub_name(exc, func) or str(exc)) from None
             except RecursionError:
                 raise LearnerRaised("RecursionError", "maximum recursion depth exceeded") from None
             except Exception as exc:  # the learner's bug, reported as data
@@ -276,6 +277,18 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
         mutated=mutated,
     )
     return to_plain(result), info
+
+
+def _stub_name(exc, func):
+    """The learner's function whose stub raised (``backward`` calling an unwritten ``forward``)."""
+    namespace = getattr(func, "__globals__", None)
+    name, tb = None, exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if tb.tb_frame.f_globals is namespace and code.co_name.isidentifier():
+            name = None if code is getattr(func, "__code__", None) else code.co_name
+        tb = tb.tb_next
+    return name
 
 
 def _same(original, passed):

@@ -167,6 +167,16 @@ def test_not_implemented_is_one_line_saying_what_to_do():
         "`central_difference` is not written yet: replace `raise NotImplementedError()` with your code")
 
 
+def test_not_written_names_the_stub_that_raised():
+    namespace = {}
+    exec("def forward(x):\n    raise NotImplementedError()\n"
+         "def backward(x):\n    return {'dy': forward(x)}\n", namespace)
+    spec = Function(id="t", name="backward", keys=("dy",), cases=lambda rng: [Case("one", (1.0,))],
+                    reference=lambda x: {"dy": 1.0})
+    outcome = run(spec, InProcessLearner(namespace), hidden=False)
+    assert outcome.kind == "not_written" and outcome.message.startswith("`forward` is not written yet")
+
+
 def test_a_missing_name_is_missing():
     outcome = run(DOUBLE, InProcessLearner({}), hidden=True)
     assert (outcome.passed, outcome.kind) == (False, "missing")
