@@ -378,3 +378,26 @@ def test_a_formula_message_never_shows_the_expected_expression(answer):
     squeezed = "".join(outcome.message.split()).replace("**", "^")
     for shown in ("2*x*cos(x^2)", "2xcos(x^2)", "x*cos(x^2)", "cos(x^2)*x"):
         assert shown not in squeezed, outcome.message
+
+
+def test_a_failed_check_in_a_real_kernel_shows_its_message_and_no_traceback(tmp_path):
+    """IPython renders CheckFailed with _render_traceback_: the message lines, nothing else."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from course_pkg.checks import chain_rule as checks\n"
+                                  "def central_difference(f, x, h=1e-5):\n    raise NotImplementedError()"),
+        nbformat.v4.new_code_cell('checks.check("test_central_difference_formula", central_difference)'),
+        nbformat.v4.new_code_cell("def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n"
+                                  'checks.check("test_central_difference_formula", central_difference)'),
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (first,), (second,) = nb.cells[1].outputs, nb.cells[2].outputs
+    assert first.output_type == "error" and first.ename == "CheckFailed"
+    assert first.traceback == ["✘ `central_difference` is not written yet: replace `raise NotImplementedError()` "
+                               "with your code"]
+    assert second.traceback[0].startswith("✘ central_difference(x³, ") and len(second.traceback) == 2
+    assert "forward difference" in second.traceback[1] and "Traceback" not in "".join(second.traceback)
