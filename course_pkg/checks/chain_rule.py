@@ -175,7 +175,7 @@ SIN_SQUARE = Formula(
                       "at g(x) = x² and then multiplies by g′(x)."),
         Probe("power_of_function", wrong="power",
               message="cos(x)^2 means (cos x)², the square of cos x. The outer derivative is cos evaluated "
-                      "at the inner value x²: type cos(x^2)."),
+                      "at the inner value x², not cos of x, squared."),
         Probe("sign", wrong="sign", message="The derivative of sin is +cos (it is cos whose derivative is −sin)."),
         Probe("function_itself", wrong="itself", message=_ITSELF),
     ),

@@ -139,6 +139,10 @@ def test_no_message_shows_the_expected_values(assignment, spec):
                 expected = engine.parse_typed(engine.expected_text(spec), spec)
                 for text in {engine.expected_text(spec), symbolic.to_text(expected), str(expected)}:
                     assert "".join(text.split()).replace("**", "^") not in squeezed, outcome.message
+                # the symbolic side's leak rule: no piece that is most of the answer, in any form
+                leak = symbolic.leaks(outcome.message, engine.expected_text(spec), typed=answer,
+                                      variables=list(spec.variables))
+                assert leak is None, f"{spec.id}: {leak!r} gives the answer away:\n{outcome.message}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
