@@ -40,7 +40,8 @@ True
 
 import numpy as np
 
-from course_pkg.checks import engine
+from course_pkg.checks import _core, engine
+from course_pkg.checks._core import assert_untampered
 from course_pkg.checks.engine import Case, Formula, Function, Probe, Tolerance
 
 __all__ = [
@@ -48,15 +49,19 @@ __all__ = [
     "SPECS",
     "check",
     "spec_for",
+    "read_answer",
+    "assert_untampered",
     "ERROR_TERM_VARIABLES",
     "SLIP_VARIABLES",
 ]
 
 ASSIGNMENT = "04-four-equations"
 
-#: The reference module a learner's code may not call while it is checked (the widget's module
-#: computes only the notebook's fixed 2-3-2 network, so the notebook may keep using it).
-FORBID = ("course_pkg.network",)
+#: Off limits while a learner's code is checked: the course's network and this module itself (the
+#: trusted grader's sandbox then holds it with the bodies of its references, numeric twins and
+#: answer tables taken out). The widget's module computes only the notebook's fixed 2-3-2
+#: network, so the notebook may keep using it.
+FORBID = ("course_pkg.network", __name__)
 #: float64 agreement with the reference (the same formula, computed another way).
 VALUES = Tolerance("float64 values", rtol=1e-9, atol=1e-13)
 #: Agreement of a typed answer with central differences of the cost.
@@ -296,12 +301,34 @@ SLIP_VARIABLES = ("y1", "y2", "z2_1", "z2_2", "a2_1", "a2_2", "z1_1", "z1_2", "z
 _DEFINITIONS = (("a2_1", "sigmoid(z2_1)"), ("a2_2", "sigmoid(z2_2)"))
 
 
-def _e2(k):
-    return f"(sigmoid(z2_{k}) - y{k})*sigmoid(z2_{k})*(1 - sigmoid(z2_{k}))"
+def _error_term_texts():
+    """The expected e^[1]_2 and its slips, as typed (a function, so the sandbox holds none of them)."""
+    def e2(k):  # BP1 for output neuron k
+        return f"(sigmoid(z2_{k}) - y{k})*sigmoid(z2_{k})*(1 - sigmoid(z2_{k}))"
+
+    column = f"{e2(1)}*w2_12 + {e2(2)}*w2_22"
+    return {
+        "expected": f"({column})*Heaviside(z1_2)",
+        "no g′": f"({column})",
+        "path 1 only": f"{e2(1)}*w2_12*Heaviside(z1_2)",
+        "path 2 only": f"{e2(2)}*w2_22*Heaviside(z1_2)",
+        "row of W": f"({e2(1)}*w2_21 + {e2(2)}*w2_22)*Heaviside(z1_2)",
+        "factor 2": f"2*({column})*Heaviside(z1_2)",
+        "no σ′": "((sigmoid(z2_1) - y1)*w2_12 + (sigmoid(z2_2) - y2)*w2_22)*Heaviside(z1_2)",
+        "g′ of neuron 1": f"({column})*Heaviside(z1_1)",
+    }
 
 
-_ERROR_TERM = f"({_e2(1)}*w2_12 + {_e2(2)}*w2_22)*Heaviside(z1_2)"
-_SLIP = _e2(1)
+def _slip_texts():
+    """The expected e^[2]_1 and its slips, as typed (a function, so the sandbox holds none of them)."""
+    bp1 = "(sigmoid(z2_1) - y1)*sigmoid(z2_1)*(1 - sigmoid(z2_1))"
+    return {
+        "expected": bp1,
+        "g′ of layer 1": "(sigmoid(z2_1) - y1)*Heaviside(z1_1)",
+        "σ′ at z of layer 1": "(sigmoid(z2_1) - y1)*sigmoid(z1_1)*(1 - sigmoid(z1_1))",
+        "no σ′": "sigmoid(z2_1) - y1",
+        "factor 2": f"2*{bp1}",
+    }
 
 
 def _half_cost(z2, y):
@@ -374,7 +401,8 @@ ERROR_TERM = Formula(
     id="test_error_term",
     name="e1_2",
     display="e1_2 (the error of hidden neuron 2)",
-    expected=_ERROR_TERM,
+    expected=None,
+    reference=_error_term_texts,
     variables=ERROR_TERM_VARIABLES,
     definitions=_DEFINITIONS,
     cases=_error_term_cases,
@@ -385,26 +413,26 @@ ERROR_TERM = Formula(
                  "them: write each one out with BP1."),
     hint="Build it the way backprop does: BP1 for each output neuron, then BP2 for hidden neuron 2.",
     probes=(
-        Probe("missing_derivative", wrong=f"({_e2(1)}*w2_12 + {_e2(2)}*w2_22)",
+        Probe("missing_derivative", wrong="no g′",
               message="Hidden neuron 2's own slope is missing: BP2 ends with the derivative of that "
                       "neuron's activation at its own weighted input. Without it a switched-off neuron "
                       "would still get an error."),
-        Probe("wrong", wrong=f"{_e2(1)}*w2_12*Heaviside(z1_2)",
+        Probe("wrong", wrong="path 1 only",
               message="Only one path is counted. Hidden neuron 2 feeds both output neurons (fan-out), so "
                       "its error is a sum with one term per neuron of layer 2."),
-        Probe("wrong", wrong=f"{_e2(2)}*w2_22*Heaviside(z1_2)",
+        Probe("wrong", wrong="path 2 only",
               message="Only one path is counted. Hidden neuron 2 feeds both output neurons (fan-out), so "
                       "its error is a sum with one term per neuron of layer 2."),
-        Probe("transposed", wrong=f"({_e2(1)}*w2_21 + {_e2(2)}*w2_22)*Heaviside(z1_2)",
+        Probe("transposed", wrong="row of W",
               message="The weights are read along a row of W^[2] instead of a column: w2_21 leads from "
                       "hidden neuron 1 to output 2. Which weights leave hidden neuron 2? (Wᵀ in BP2.)"),
-        Probe("factor_two", wrong=f"2*({_e2(1)}*w2_12 + {_e2(2)}*w2_22)*Heaviside(z1_2)",
+        Probe("factor_two", wrong="factor 2",
               message="Off by a factor of 2: the cost here is half the squared error, ½ Σ (a − y)², "
                       "whose derivative with respect to a has no 2 left."),
         Probe("missing_derivative",
-              wrong="((sigmoid(z2_1) - y1)*w2_12 + (sigmoid(z2_2) - y2)*w2_22)*Heaviside(z1_2)",
+              wrong="no σ′",
               message="The output errors lack their σ′: e^[2]_k is ∂c/∂z^[2]_k, not ∂c/∂a^[2]_k (BP1)."),
-        Probe("wrong_argument", wrong=f"({_e2(1)}*w2_12 + {_e2(2)}*w2_22)*Heaviside(z1_1)",
+        Probe("wrong_argument", wrong="g′ of neuron 1",
               message="g′ is taken at another neuron's weighted input: the factor belongs to hidden "
                       "neuron 2 itself."),
     ),
@@ -431,7 +459,8 @@ SLIP = Formula(
     id="test_slip",
     name="e2_1",
     display="e2_1 (BP1, corrected)",
-    expected=_SLIP,
+    expected=None,
+    reference=_slip_texts,
     variables=SLIP_VARIABLES,
     definitions=_DEFINITIONS,
     cases=_slip_cases,
@@ -441,15 +470,15 @@ SLIP = Formula(
     format_hint="Use only the names listed in the exercise.",
     hint="Which layer does output neuron 1 belong to, and whose weighted input does its activation depend on?",
     probes=(
-        Probe("wrong_argument", wrong="(sigmoid(z2_1) - y1)*Heaviside(z1_1)",
+        Probe("wrong_argument", wrong="g′ of layer 1",
               message="That is the blog post's slip taken literally: g′ at z^[l] of the hidden layer. In BP1 the "
                       "activation whose slope matters is the output neuron's own."),
-        Probe("wrong_argument", wrong="(sigmoid(z2_1) - y1)*sigmoid(z1_1)*(1 - sigmoid(z1_1))",
+        Probe("wrong_argument", wrong="σ′ at z of layer 1",
               message="σ′ is evaluated at a hidden neuron's z^[1]: that is the blog post's [l] where [L] is "
                       "meant. Whose weighted input does the output neuron's activation depend on?"),
-        Probe("missing_derivative", wrong="sigmoid(z2_1) - y1",
+        Probe("missing_derivative", wrong="no σ′",
               message="That is ∂c/∂a^[2]_1; BP1 multiplies it by the slope of the output activation."),
-        Probe("factor_two", wrong=f"2*{_e2(1)}",
+        Probe("factor_two", wrong="factor 2",
               message="Off by a factor of 2: with half the squared error the ½ cancels the power rule's 2."),
     ),
 )
@@ -471,3 +500,18 @@ def spec_for(grade_id):
     if grade_id not in _BY_ID:
         raise ValueError(f"grade_id of {ASSIGNMENT} must be one of {sorted(_BY_ID)}; got {grade_id!r}")
     return _BY_ID[grade_id]
+
+
+def read_answer(grade_id, answer):
+    """How the checker of ``grade_id`` reads a typed answer: the SymPy expression, or ``None``
+    after printing why it cannot be read (for the notebook's "how the checker reads it" cells).
+
+    >>> read_answer("test_slip", "(a2_1 - y1) a2_1 (1 - a2_1)") is not None
+    True
+    >>> read_answer("test_slip", "(a2_1 - y1")  # doctest: +ELLIPSIS
+    Cannot read '(a2_1 - y1': ...
+    """
+    return engine.read_typed(spec_for(grade_id), answer)
+
+
+_core.seal(__name__, references=("course_pkg.symbolic",))

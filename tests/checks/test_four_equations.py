@@ -45,6 +45,11 @@ RIGHT = {
 }
 
 
+def _wrong(spec, probe):
+    """A probe's wrong answer as the learner would give it (a typed probe names a text of reference())."""
+    return spec.reference()[probe.wrong] if isinstance(spec, engine.Formula) else probe.wrong
+
+
 def _run(spec, answer, hidden=False, seed=None):
     namespace = dict(RIGHT)
     namespace[spec.name] = answer
@@ -61,7 +66,9 @@ def test_the_registry_serves_these_specs_under_the_notebooks_grade_ids():
     assert set(graded) == set(table), "every graded cell has a spec and every spec a graded cell"
     for grade_id, cell in graded.items():
         assert f'checks.check("{grade_id}"' in cell.source
-        assert f'checks.check("{grade_id}", {table[grade_id].name}, hidden=True)' in cell.source
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[1]
+        assert f'checks.check("{grade_id}", {table[grade_id].name}, hidden=True)' in hidden
+        assert hidden.index("checks.assert_untampered()") < hidden.index("checks.check(")
 
 
 @pytest.mark.parametrize("spec", F.SPECS, ids=lambda s: s.id)
@@ -75,7 +82,7 @@ def test_right_answers_pass_visible_and_hidden(spec, seed):
 @pytest.mark.parametrize("spec", F.SPECS, ids=lambda s: s.id)
 def test_every_probe_is_named_by_its_own_kind(spec):
     for probe in spec.probes:
-        outcome = _run(spec, probe.wrong)
+        outcome = _run(spec, _wrong(spec, probe))
         assert not outcome.passed
         assert (outcome.kind, outcome.message.splitlines()[-1]) == (probe.kind, probe.message), probe.message
 
@@ -85,7 +92,7 @@ def test_every_probe_is_named_whatever_the_hidden_seed(spec):
     """The case classes are built so that no probe can pass for another one on unlucky numbers."""
     for seed in range(6):
         for probe in spec.probes:
-            outcome = _run(spec, probe.wrong, hidden=True, seed=seed)
+            outcome = _run(spec, _wrong(spec, probe), hidden=True, seed=seed)
             assert (outcome.kind, outcome.message.endswith(probe.message)) == (probe.kind, True), (seed, outcome.message)
 
 
@@ -178,14 +185,14 @@ def test_the_numeric_references_are_finite_differences_of_the_network_cost():
 def test_typed_error_term_feedback_never_leaks_the_expected_answer(answer):
     outcome = _run(F.ERROR_TERM, answer)
     assert not outcome.passed
-    assert leaks(outcome.message, F.ERROR_TERM.expected, typed=answer) is None, outcome.message
+    assert leaks(outcome.message, engine.expected_text(F.ERROR_TERM), typed=answer) is None, outcome.message
 
 
 @pytest.mark.parametrize("answer", ["(a2_1 - y1)*Heaviside(z1_1)", "a2_1 - y1", "(a2_1 - y1)*a2_1", "y1 - a2_1"])
 def test_typed_slip_feedback_never_leaks_the_expected_answer(answer):
     outcome = _run(F.SLIP, answer)
     assert not outcome.passed
-    assert leaks(outcome.message, F.SLIP.expected, typed=answer) is None, outcome.message
+    assert leaks(outcome.message, engine.expected_text(F.SLIP), typed=answer) is None, outcome.message
 
 
 @pytest.mark.parametrize("spec", [F.OUTPUT_ERROR, F.HIDDEN_ERROR, F.WEIGHT_GRADIENT], ids=lambda s: s.id)
@@ -230,3 +237,39 @@ def test_an_undeclared_name_in_a_typed_answer_is_a_format_error_with_the_hint():
 ])
 def test_every_correct_spelling_of_the_error_term_passes(answer):
     assert _run(F.ERROR_TERM, answer).passed
+
+
+def test_no_answer_text_is_module_data_the_sandbox_could_read():
+    """The typed answers and their slips come from reference() functions the trusted grader empties."""
+    import inspect
+
+    from course_pkg.grading import references
+
+    names = references.forbidden("04-four-equations")[F.__name__]
+    assert {"_error_term_texts", "_slip_texts", "output_error_reference", "hidden_error_reference",
+            "weight_gradient_reference", "error_term_numeric", "slip_numeric"} <= names
+    left = "".join(references.poison(inspect.getsource(F), names, F.__name__).split())
+    for spec in (F.ERROR_TERM, F.SLIP):
+        assert spec.expected is None and F.__name__ in spec.forbid
+        for key, text in spec.reference().items():
+            assert "".join(text.split()) not in left, f"{spec.id}: {key!r} is readable in the sandbox"
+
+
+def test_a_learner_calling_the_specs_reference_is_refused():
+    """The module forbids itself: a solution that calls its reference fails as reference_used."""
+    outcome = engine.run(F.WEIGHT_GRADIENT, InProcessLearner(
+        {"weight_gradient": lambda e, a_prev: F.weight_gradient_reference(e, a_prev)},
+        forbid=_module_functions(F.FORBID)), hidden=False)
+    assert (outcome.passed, outcome.kind) == (False, "reference_used")
+
+
+def _module_functions(names):
+    from course_pkg.checks._core import module_functions
+
+    return module_functions(names)
+
+
+def test_read_answer_shows_the_parsed_formula_or_says_why_not(capsys):
+    assert F.read_answer("test_error_term", RIGHT["e1_2"]) is not None
+    assert F.read_answer("test_error_term", "w2_12 +") is None
+    assert "Cannot read" in capsys.readouterr().out
