@@ -24,7 +24,10 @@ one example at a time, vectors of shape ``(n_l,)``, ``weights[l-1][j, k]`` is :m
     :math:`e^{[2]}_1` of the same network, against central differences of the cost.
 
 Every visible self-check draws its cases from the same ``cases(rng)`` as the hidden tests, so
-it covers every case class; the hidden run differs only in its numbers.
+it covers every case class; the hidden run differs only in its numbers. The typed answers and
+their slips live in the functions ``_error_term_texts`` and ``_slip_texts`` (the specs'
+``reference``), and the module forbids itself, so the trusted grader's sandbox holds neither
+them nor the reference implementations.
 
 Examples
 --------
