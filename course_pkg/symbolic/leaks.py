@@ -78,7 +78,13 @@ def size(expr):
     >>> size(sympy.sympify("2*x*cos(x**2)"))
     7
     """
-    return sum(1 for _ in sympy.preorder_traversal(expr))
+    return _size(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _size(expr):
+    # bottom-up with a cache: a large expression's nodes are sized once, not once per ancestor
+    return 1 + sum(_size(a) for a in expr.args)
 
 
 def _atomic(expr):
@@ -387,3 +393,22 @@ def exported_answers(module, answers, variables=None):
                 found.append(name)
                 break
     return found
+
+
+class _CallableModule(type(functools)):
+    """This module, callable as :func:`leaks`.
+
+    The package binds the function :func:`leaks` over this module's name
+    (``course_pkg.symbolic.leaks``), and a tool that imports the file by path (pytest's doctest
+    collection in importlib mode) binds the module back; either way ``symbolic.leaks(...)``
+    must check a message.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return leaks(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402 - only for the line below
+
+if _sys.modules.get(__name__) is not None:
+    _sys.modules[__name__].__class__ = _CallableModule

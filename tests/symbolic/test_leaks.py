@@ -204,3 +204,12 @@ def test_the_notebooks_own_spellings_in_a_message_are_caught_too():
     names = list(corpus.DC_DB1_VARIABLES)
     assert leaks("multiply by 2(σ(z3) − y)·σ′(z3)·θ3·H(z2)·θ2", expected, variables=names) is not None
     assert leaks("the factor σ′(z3) is missing", expected, variables=names) is None
+
+
+def test_the_leak_rule_is_callable_whichever_name_binding_is_seen():
+    """`symbolic.leaks` may be the function or (after a by-path import) the module: both check."""
+    import importlib
+
+    module = importlib.import_module("course_pkg.symbolic.leaks")
+    assert module("your answer times 2*x*cos(x^2)", SIN) == "2*x*cos(x^2)"
+    assert module.leaks("in words only", SIN) is None
