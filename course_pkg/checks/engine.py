@@ -170,8 +170,9 @@ KINDS = tuple(dict.fromkeys(RUNNER_KINDS + tuple(_symbolic.KINDS) + MISCONCEPTIO
 #: Markers of numpy's complaint when scalar-only code (``if z > 0``, ``math.exp``) meets an array.
 _SCALAR_ONLY = ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays",
                 "truth value of an array", "can only convert an array of size 1")
-#: Seconds allowed to evaluate a typed answer and its probes at the case points.
-EVALUATION_TIME_LIMIT = 2.0
+#: Seconds allowed to evaluate a typed answer (then its probes) at the case points; with the
+#: symbolic check's own 2 s, a typed answer costs at most 4 s whatever it is.
+EVALUATION_TIME_LIMIT = 1.0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -401,3 +401,10 @@ def test_a_failed_check_in_a_real_kernel_shows_its_message_and_no_traceback(tmp_
                                "with your code"]
     assert second.traceback[0].startswith("✘ central_difference(x³, ") and len(second.traceback) == 2
     assert "forward difference" in second.traceback[1] and "Traceback" not in "".join(second.traceback)
+
+
+@pytest.mark.parametrize("answer", ["((x+1)**50)**50", "sin(" * 60 + "x" + ")" * 60, "x**(10**10)"])
+def test_a_pathological_typed_answer_ends_with_an_outcome(answer):
+    """Every evaluation runs in the symbolic worker under its time limit: no answer hangs the check."""
+    outcome = run(SQUARE, InProcessLearner({"answer": answer}), hidden=True)
+    assert not outcome.passed and outcome.kind in engine.KINDS
