@@ -22,6 +22,7 @@ imported only when a generation runs, and its absence is reported with the insta
 """
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -38,8 +39,85 @@ ASSIGNMENT = re.compile(r"^\d\d-[a-z0-9-]+$")
 INSTALL_HINT = 'nbgrader is an instructors\' tool: install the instructor extra (pip install -e ".[instructor]")'
 
 
+#: nbgrader's region markers: none may reach the learner's version.
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+_REGIONS = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
+#: Solution or hidden-test lines shorter than this are too generic to prove a leak (")", "])").
+MIN_SECRET_LINE = 4
+
+
 class NbgraderMissing(RuntimeError):
     """nbgrader is not installed (a learner's install): the learner's version cannot be regenerated."""
+
+
+class LeakError(ValueError):
+    """A generated learner's notebook holds a marker or a line of a solution or hidden test."""
+
+
+def secret_lines(source):
+    r"""The lines of a source notebook's solution and hidden-test regions that appear nowhere else.
+
+    Parameters
+    ----------
+    source : nbformat.NotebookNode or dict
+        The instructors' source notebook (``{"cells": [{"source": str, ...}, ...]}``).
+
+    Returns
+    -------
+    set of str
+        Stripped lines of at least ``MIN_SECRET_LINE`` characters.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"source": "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"}]}
+    >>> sorted(secret_lines(nb))
+    ['return 2 * x']
+    """
+    secret, public = set(), set()
+    for cell in source["cells"]:
+        end = None
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for line in text.splitlines():
+            line = line.strip()
+            if end is None and line in _REGIONS:
+                end = _REGIONS[line]
+            elif end is not None and line == end:
+                end = None
+            else:
+                (secret if end else public).add(line)
+    return {s for s in secret - public if len(s) >= MIN_SECRET_LINE}
+
+
+def leaks(source, learner):
+    r"""What the learner's version gives away: markers and secret lines, one string per line found.
+
+    Parameters
+    ----------
+    source, learner : nbformat.NotebookNode or dict
+        The source notebook and its learner's version.
+
+    Returns
+    -------
+    list of str
+        ``"<grade_id or cell N>: <line>"``; empty when nothing leaks.
+
+    Examples
+    --------
+    >>> source = {"cells": [{"source": "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", "metadata": {}}]}
+    >>> leaks(source, {"cells": [{"source": "# YOUR CODE HERE", "metadata": {}}]})
+    []
+    >>> leaks(source, {"cells": [{"source": "answer = 42", "metadata": {}}]})
+    ["cell 0: 'answer = 42'"]
+    """
+    secrets = secret_lines(source)
+    found = []
+    for index, cell in enumerate(learner["cells"]):
+        where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}")
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for line in text.splitlines():
+            if any(m in line for m in MARKERS) or line.strip() in secrets:
+                found.append(f"{where}: {line.strip()!r}")
+    return found
 
 
 def assignments(root=ROOT):
@@ -146,6 +224,17 @@ def _sync(generated, target):
     return changed
 
 
+def _refuse_leaks(root, generated, names):
+    """Raise :class:`LeakError` if a generated notebook holds a marker or a secret line."""
+    for name in names:
+        for learner in sorted((generated / name).glob("*.ipynb")):
+            source = root / "source" / name / learner.name
+            found = leaks(json.loads(source.read_text()), json.loads(learner.read_text()))
+            if found:
+                raise LeakError(f"source/{name}/{learner.name} would leak into notebooks/ (check its "
+                                f"### BEGIN/END markers): " + "; ".join(found))
+
+
 def release(*, root=ROOT, only=None):
     """Regenerate ``notebooks/`` from ``source/`` in place; return the files that changed.
 
@@ -160,12 +249,19 @@ def release(*, root=ROOT, only=None):
     -------
     list of pathlib.Path
         The files written or removed (empty when the learner's version was already up to date).
+
+    Raises
+    ------
+    LeakError
+        If a generated notebook would hold a marker or a line of a solution or hidden test (the
+        source's markers are malformed); ``notebooks/`` is then left as it was.
     """
     root = Path(root).resolve()
     notebooks = root / "notebooks"
     changed = []
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         names = generate(tmp, root=root, only=only)
+        _refuse_leaks(root, Path(tmp), names)
         for name in names:
             changed += _sync(Path(tmp) / name, notebooks / name)
     if only is None and notebooks.is_dir():
@@ -186,7 +282,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         changed = release(only=args.assignments or None)
-    except (NbgraderMissing, ValueError) as err:
+    except (NbgraderMissing, ValueError) as err:  # LeakError is a ValueError
         print(f"python -m course_pkg.release: {err}", file=sys.stderr)
         return 2
     for path in changed:

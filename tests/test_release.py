@@ -22,10 +22,6 @@ SOURCES = sorted(ROOT.glob("source/*/*.ipynb"))
 ASSIGNMENTS = sorted({p.parent.name for p in SOURCES})
 FIX = "run `python -m course_pkg.release` and commit notebooks/"
 
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
-REGIONS = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
-#: Solution or hidden-test lines shorter than this are too generic to prove a leak (")", "])").
-MIN_SECRET_LINE = 4
 
 
 def _files(folder):
@@ -83,36 +79,39 @@ def test_release_matches_the_nbgrader_command_line(tmp_path):
         assert (cli / name).read_bytes() == (ours / ASSIGNMENTS[0] / name).read_bytes(), name
 
 
-def _secret_lines(nb):
-    """Lines inside solution and hidden-test regions that appear nowhere else in the source."""
-    secret, public = set(), set()
-    for cell in nb.cells:
-        end = None
-        for line in cell.source.splitlines():
-            text = line.strip()
-            if end is None and text in REGIONS:
-                end = REGIONS[text]
-            elif end is not None and text == end:
-                end = None
-            else:
-                (secret if end else public).add(text)
-    return {s for s in secret - public if len(s) >= MIN_SECRET_LINE}
-
-
 @pytest.mark.parametrize("source", SOURCES, ids=[p.parent.name for p in SOURCES])
 def test_learner_version_holds_no_solution_and_no_hidden_test(source):
     """No marker and none of the source's solution or hidden-test lines reach notebooks/."""
     learner = ROOT / "notebooks" / source.relative_to(ROOT / "source")
     assert learner.is_file(), f"{learner.relative_to(ROOT)} is missing: {FIX}"
-    secrets = _secret_lines(nbformat.read(source, as_version=4))
-    assert secrets, f"{source.relative_to(ROOT)} has no solution or hidden-test lines to protect"
-    leaks = []
-    for index, cell in enumerate(nbformat.read(learner, as_version=4).cells):
-        where = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
-        for line in cell.source.splitlines():
-            if any(m in line for m in MARKERS) or line.strip() in secrets:
-                leaks.append(f"{where}: {line.strip()!r}")
-    assert not leaks, f"{learner.relative_to(ROOT)} leaks:\n" + "\n".join(leaks)
+    source_nb = nbformat.read(source, as_version=4)
+    assert release.secret_lines(source_nb), f"{source.relative_to(ROOT)} has no solution or hidden-test lines to protect"
+    found = release.leaks(source_nb, nbformat.read(learner, as_version=4))
+    assert not found, f"{learner.relative_to(ROOT)} leaks:\n" + "\n".join(found)
+
+
+def test_a_release_that_would_leak_is_refused(tmp_path, monkeypatch):
+    """If the generation ever kept a solution line (say, nbgrader misread a marker), nothing is written."""
+    root = _course_copy(tmp_path)
+    rel = SOURCES[0].relative_to(ROOT / "source")
+    source_nb = nbformat.read(root / "source" / rel, as_version=4)
+    secret = sorted(release.secret_lines(source_nb))[0]
+    real_generate = release.generate
+
+    def leaky_generate(dest, *, root, only):
+        names = real_generate(dest, root=root, only=only)
+        out = Path(dest) / rel
+        nb = nbformat.read(out, as_version=4)
+        nb.cells[-1].source += "\n" + secret
+        nbformat.write(nb, out)
+        return names
+
+    monkeypatch.setattr(release, "generate", leaky_generate)
+    learner = root / "notebooks" / rel
+    before = learner.read_bytes()
+    with pytest.raises(release.LeakError, match="would leak into notebooks/") as caught:
+        release.release(root=root, only=[ASSIGNMENTS[0]])
+    assert repr(secret) in str(caught.value) and learner.read_bytes() == before
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[p.parent.name for p in SOURCES])
