@@ -204,7 +204,7 @@ def generate(dest, *, root=ROOT, only=None):
 
 
 def _sync(generated, target):
-    """Make folder ``target`` hold exactly the files of ``generated``; rewrite only changed files."""
+    """Make folder ``target`` hold exactly the files of ``generated`` (hidden ones aside); rewrite only changed files."""
     changed = []
     target.mkdir(parents=True, exist_ok=True)
     wanted = {p.relative_to(generated) for p in generated.rglob("*") if p.is_file()}
@@ -216,6 +216,8 @@ def _sync(generated, target):
             changed.append(old)
     for old in sorted(target.rglob("*"), reverse=True):
         rel = old.relative_to(target)
+        if any(part.startswith(".") for part in rel.parts):
+            continue  # JupyterLab's .ipynb_checkpoints and the like: not nbgrader's, not ours
         if old.is_file() and rel not in wanted:
             old.unlink()
             changed.append(old)

@@ -142,8 +142,12 @@ def test_release_is_idempotent_and_removes_what_left_source(tmp_path):
     orphan.write_text("{}")
     stale = root / "notebooks" / ASSIGNMENTS[0] / "left-over.txt"
     stale.write_text("not in source")
+    checkpoint = root / "notebooks" / ASSIGNMENTS[0] / ".ipynb_checkpoints" / "x-checkpoint.ipynb"
+    checkpoint.parent.mkdir(exist_ok=True)
+    checkpoint.write_text("{}")  # JupyterLab's, a learner's: left alone
     changed = release.release(root=root)
     assert set(changed) == {orphan, stale} and not orphan.parent.exists() and not stale.exists()
+    assert checkpoint.is_file()
     assert all(p.is_file() for p in first)
 
 
