@@ -72,7 +72,8 @@ from course_pkg.activations import sigmoid as _sigmoid
 from course_pkg.activations import sigmoid_prime as _sigmoid_prime
 from course_pkg.activations import tanh as _tanh
 from course_pkg.activations import tanh_prime as _tanh_prime
-from course_pkg.checks import engine
+from course_pkg.checks import _core, engine
+from course_pkg.checks._core import assert_untampered
 from course_pkg.checks.engine import Case, Outcome, Probe, Tolerance
 from course_pkg.checks.learner import NAMED, LearnerMissing, LearnerRaised, LearnerTimeout, Named, Opaque, resolve
 from course_pkg.checks.planted import PLANTED, PLANTED_TEXT
@@ -87,6 +88,7 @@ __all__ = [
     "WorstEntry",
     "run",
     "check",
+    "assert_untampered",
 ]
 
 ASSIGNMENT = "05-layers"
@@ -1071,3 +1073,8 @@ SPECS = (
 
 #: The notebook's check: ``check(grade_id, *objects, hidden=False)`` prints ✔ or raises CheckFailed.
 check = engine.notebook_check({spec.id: spec for spec in SPECS})
+
+# Record this module, the course modules it relies on and numpy, so that the hidden part of a test
+# cell (assert_untampered) notices a notebook that patched them (the official score comes from
+# the trusted grader, which never runs the test cell's code).
+_core.seal(__name__, references=("course_pkg.network", "course_pkg.gradcheck", "course_pkg.checks.planted"))

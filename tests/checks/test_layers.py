@@ -584,3 +584,14 @@ def test_the_trusted_grader_names_the_slips_and_refuses_the_references_in_the_sa
     assert "axis=1 (the neurons)" in cells["test_dense_backward"]["message"]
     assert cells["test_network"]["kind"] == "reference_used"
     assert cells["test_worst_entry"]["kind"] == "reference_used"
+
+
+def test_replacing_the_check_or_a_reference_is_noticed_by_the_hidden_tamper_check(monkeypatch):
+    layers.assert_untampered()  # nothing patched: silent
+    monkeypatch.setattr(layers, "check", lambda *args, **kwargs: print("✔"))
+    with pytest.raises(AssertionError):
+        layers.assert_untampered()
+    monkeypatch.undo()
+    monkeypatch.setattr(network, "gradients", lambda *args, **kwargs: None)
+    with pytest.raises(AssertionError):
+        layers.assert_untampered()
