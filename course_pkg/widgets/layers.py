@@ -19,7 +19,7 @@ The logic is pure functions, testable without a kernel:
 :class:`GradCheckHeatmap` is the widget on top of them.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ipywidgets as ipw
 import numpy as np
@@ -258,6 +258,8 @@ class GradientMap:
         ``(name, index, analytic, numeric, relative_error)`` of the worst compared entry.
     kinks : int
         Entries skipped because their stencil crosses a ReLU kink.
+    cost : float
+        The cost the gradient function returned.
     """
 
     errors: dict
@@ -265,7 +267,6 @@ class GradientMap:
     worst: object
     kinks: int
     cost: float = 0.0
-    notes: tuple = field(default=())
 
     @property
     def shape_errors(self):
