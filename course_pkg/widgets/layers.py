@@ -519,7 +519,8 @@ class GradCheckHeatmap(Widget):
             if errors is None:
                 got, want = self.result.shapes[name]
                 image.set_data(np.full(shape, np.nan))
-                note.set_text(f"shape\n{got}\n≠ {want}")
+                one_line = len(want) == 1  # a bias column: the note is turned to fit it
+                note.set_text(f"shape {got} ≠ {want}" if one_line else f"shape\n{got}\n≠ {want}")
                 note.set_visible(True)
             else:
                 shown = np.clip(errors.reshape(shape), VMIN, None)  # 0 shows as the floor colour
