@@ -47,7 +47,7 @@ Public API (a contract for the notebooks and the graders)::
 * :data:`KINDS`: every verdict kind (``equivalent``, ``format``, ``constant_factor``, ``sign``,
   ``additive_constant``, ``extra_variable``, ``missing_factor``, ``extra_factor``, ``undefined``,
   ``wrong``, ``timeout``, ``first_step``, ``not_a_step``, ``too_few_steps``,
-  ``too_many_steps``).
+  ``too_many_steps``, ``function_for_derivative``: σ(z) or g(z) where σ′(z) or g′(z) belongs).
 
 Examples
 --------
@@ -56,7 +56,9 @@ Examples
 >>> v.ok, v.kind
 (True, 'equivalent')
 >>> equivalent("sigmoid(z)", "sigmoid(z)*(1 - sigmoid(z))").kind
-'missing_factor'
+'function_for_derivative'
+>>> equivalent("cos(x^2)", "2*x*cos(x^2)", links=chain_links("sin(x^2)", "x")).message
+'A factor is missing: the inner derivative (of the square). In the chain rule every link contributes a factor.'
 """
 
 from .chain import chain_links

@@ -490,6 +490,62 @@ def _named_links(links, points, targets, bases):
     return None
 
 
+def _antiderivative_of(factor):
+    """(what, function, derivative name) when ``factor`` is f′(u) of a course function, else None.
+
+    ``Heaviside(u)`` is g′(u) for the ReLU g; ``σ(u)(1 − σ(u))`` is σ′(u); ``1 − tanh(u)²`` is
+    tanh′(u). The function itself, put where its derivative belongs, is a classic slip.
+    """
+    if isinstance(factor, sympy.Heaviside):
+        u = factor.args[0]
+        return f"g({to_text(u)})", sympy.Max(0, u), f"g′({to_text(u)})"
+    for node in sympy.preorder_traversal(factor):
+        if isinstance(node, (sigmoid, sympy.tanh)) and len(node.args) == 1:
+            u = node.args[0]
+            t = sympy.Dummy("t")
+            derivative = sympy.diff(node.func(t), t).xreplace({t: u})
+            if sympy.expand(factor - derivative) == 0:
+                name = "σ" if isinstance(node, sigmoid) else "tanh"
+                return f"{name}({to_text(u)})", node, f"{name}′({to_text(u)})"
+            return None
+    return None
+
+
+def _function_for_derivative(expected, links, points, a_vals, e_vals):
+    """A message when the answer has a function where its derivative belongs, else None."""
+    if sum(1 for e in e_vals if abs(e) > ABS_TINY) < MIN_SUPPORT:
+        return None
+    plain = [f for f in sympy.Mul.make_args(expected) if not f.is_number]
+    factors = [(name, f) for name, f in (links or ())]
+    factors += [(None, f) for f in plain]
+    factors += [(None, f * g) for f, g in combinations(plain, 2) if f.has(sigmoid) and g.has(sigmoid)]
+    seen = set()
+    for name, factor in factors:
+        if factor in seen:
+            continue
+        seen.add(factor)
+        found = _antiderivative_of(factor)
+        if found is None:
+            continue
+        what, function, derivative = found
+        swapped = expected / factor * function
+        ok = True
+        for point, a in zip(points, a_vals):
+            try:
+                value, _ = evaluate(swapped, point)
+            except BadPoint:
+                ok = False
+                break
+            if not _close(a, value):
+                ok = False
+                break
+        if ok:
+            where = f" ({name})" if name else ""
+            return (f"Your answer has the function {what} where its derivative {derivative} belongs{where}: "
+                    "in the chain rule each link is a derivative, evaluated at its input.")
+    return None
+
+
 def _join_words(names):
     if len(names) == 1:
         return names[0]
@@ -534,6 +590,10 @@ SAFE_MESSAGES = {
     ),
     "extra_factor": "One factor too many: your answer is the expected one times a factor that is not a constant.",
     "format": "Could not read your answer; check the brackets, the `*` between factors and the names.",
+    "function_for_derivative": (
+        "Your answer has a function where its derivative belongs: in the chain rule each link is a "
+        "derivative, evaluated at its input."
+    ),
 }
 _SAFE_DEFAULT = "Not equivalent: your answer and the expected one differ."
 # Diagnoses that, for an expected number, would let the learner work the number out.
@@ -723,6 +783,9 @@ def _diagnose(answer, expected, points, rows, sampler, links=None):
                 **base,
             )
         symbols = sorted(expected.free_symbols, key=lambda s: s.name)
+        swapped = _function_for_derivative(expected, links, points, a_vals, e_vals)
+        if swapped is not None:
+            return Verdict(ok=False, kind="function_for_derivative", message=swapped, **base)
         if links:
             named = _named_links(links, points, e_vals, a_vals)
             if named is not None:

@@ -52,6 +52,7 @@ KINDS = (
     "not_a_step",
     "too_few_steps",
     "too_many_steps",
+    "function_for_derivative",
 )
 
 
@@ -448,7 +449,9 @@ class Verdict:
         One of :data:`KINDS`: ``'equivalent'``, ``'format'`` (the answer could not be read),
         ``'constant_factor'``, ``'sign'``, ``'additive_constant'``, ``'extra_variable'``,
         ``'missing_factor'``, ``'extra_factor'``, ``'undefined'`` (the answer is undefined
-        everywhere it was tried), ``'wrong'``, ``'timeout'``.
+        everywhere it was tried), ``'wrong'``, ``'timeout'``, ``'function_for_derivative'`` (σ(z)
+        or g(z) where σ′(z) or g′(z) belongs); for derivations also ``'first_step'``,
+        ``'not_a_step'``, ``'too_few_steps'``, ``'too_many_steps'``.
     parsed : sympy.Expr or None
         The answer as understood (None when it could not be read).
     expected : sympy.Expr or None

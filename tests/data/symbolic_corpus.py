@@ -101,7 +101,7 @@ WRONG = [
     _no("tanh(z) + 1", "tanh(z)", "additive_constant"),
     _no("sigmoid(z)*x", SIG, "extra_variable"),
     _no("2*(a - y)*w", "2*(a - y)", "extra_variable"),
-    _no("sigmoid(z)", SIG_PRIME, "missing_factor"),
+    _no("sigmoid(z)", SIG_PRIME, "function_for_derivative"),  # σ where σ′ belongs (also a missing factor)
     _no("2*(a - y)", "2*(a - y)*sigmoid(z)*(1 - sigmoid(z))", "missing_factor"),
     _no("cos(x^2)", "2*x*cos(x^2)", "missing_factor"),
     _no("exp(-z)", "-exp(-z)*cos(exp(-z))", "missing_factor"),

@@ -213,3 +213,22 @@ def test_the_leak_rule_is_callable_whichever_name_binding_is_seen():
     module = importlib.import_module("course_pkg.symbolic.leaks")
     assert module("your answer times 2*x*cos(x^2)", SIN) == "2*x*cos(x^2)"
     assert module.leaks("in words only", SIN) is None
+
+
+@pytest.mark.parametrize("answer, what", [
+    ("2*(sigmoid(z3) - y)*sigmoid(z3)*(1 - sigmoid(z3))*theta3*Max(0, z2)*theta2*Heaviside(z1)", "g(z2)"),
+    ("2*(sigmoid(z3) - y)*sigmoid(z3)*theta3*Heaviside(z2)*theta2*Heaviside(z1)", "σ(z3)"),
+])
+def test_a_function_where_its_derivative_belongs_is_named(answer, what):
+    """03: g where g′ belongs was called "the inputs of layers 2 and 3"; σ for σ′ likewise."""
+    db1 = corpus.EXERCISES[4]
+    for links in (None, db1.links()):
+        verdict = equivalent(answer, db1.build_expected(), variables=list(db1.variables), links=links)
+        assert verdict.kind == "function_for_derivative", verdict.message
+        assert f"the function {what} where its derivative" in verdict.message
+
+
+def test_naming_the_derivative_that_is_the_answer_is_a_leak_and_is_worded_away():
+    verdict = equivalent("tanh(z)*x", "(1 - tanh(z)^2)*x")
+    assert verdict.kind == "function_for_derivative"
+    assert verdict.message == SAFE_MESSAGES["function_for_derivative"]
