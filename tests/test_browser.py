@@ -46,7 +46,7 @@ IDLE = f'{NB} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
 #: What JupyterLab renders error tracebacks and stderr streams as.
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 WIDGET = ".jp-OutputArea-output > .jupyter-widgets"  # the root view of a displayed widget
-ONE_LINE = re.compile(r"^`(\w+)` is not written yet: replace `raise NotImplementedError\(\)` with your code\.$")
+ONE_LINE = re.compile(r"^✘ `(\w+)` is not written yet: replace `raise NotImplementedError\(\)` with your code$")
 NEWS = "Would you like to get notified about official Jupyter news?"
 
 

@@ -23,7 +23,7 @@ LEARNER = sorted(ROOT.glob("notebooks/*/*.ipynb"))
 SOURCES = sorted(ROOT.glob("source/*/*.ipynb"))
 #: Seconds a cell may take.
 CELL_TIMEOUT = 120
-ONE_LINE = re.compile(r"^`(\w+)` is not written yet: replace `raise NotImplementedError\(\)` with your code\.$")
+ONE_LINE = re.compile(r"^✘ `(\w+)` is not written yet: replace `raise NotImplementedError\(\)` with your code$")
 
 each_learner_notebook = pytest.mark.parametrize("path", LEARNER, ids=[p.parent.name for p in LEARNER])
 
@@ -106,7 +106,7 @@ def test_every_stub_names_its_exercise(kernel):
         if re.search(r"^def ", stub.source, re.M):
             cell = run(_call_stub(names[0]))
         error = _errors(cell)
-        assert error and error[0].traceback == [not_written_message(names[0])], (
+        assert error and error[0].traceback == ["✘ " + not_written_message(names[0])], (
             _nbgrader(stub, "grade_id"), error and error[0].traceback
         )
         assert error[0].ename == "NotImplementedError" and error[0].evalue == not_written_message(names[0])
@@ -115,7 +115,7 @@ def test_every_stub_names_its_exercise(kernel):
 def test_a_stub_without_a_name_still_gets_one_line(kernel):
     _, run = kernel
     error = _errors(run("# YOUR CODE HERE\nraise NotImplementedError()"))
-    assert error[0].traceback == [not_written_message(None)]
+    assert error[0].traceback == ["✘ " + not_written_message(None)]
 
 
 def test_a_library_not_implemented_error_keeps_its_traceback(kernel):
@@ -127,6 +127,27 @@ def test_a_library_not_implemented_error_keeps_its_traceback(kernel):
     error = _errors(cell)[0]
     assert len(error.traceback) > 1 and error.evalue == "not in this version"
     assert "is not written yet" not in "".join(error.traceback)
+
+
+def test_a_self_check_run_before_its_exercise_says_so_in_one_line(kernel):
+    """Every self-check of a fresh learner's notebook, run right after its stub: one line, no traceback."""
+    nb, run = kernel
+    for index, cell in enumerate(nb.cells):
+        if _nbgrader(cell, "solution"):
+            run(cell.source)
+        elif _nbgrader(cell, "grade"):
+            error = _errors(run(cell.source))
+            assert error and len(error[0].traceback) == 1, (_nbgrader(cell, "grade_id"), error and error[0].traceback)
+            assert "not written yet" in error[0].traceback[0] or "not defined" in error[0].traceback[0], error[0].traceback
+
+
+def test_a_missing_name_in_a_cell_is_one_line_and_in_a_function_a_traceback(kernel):
+    _, run = kernel
+    error = _errors(run("print(never_defined_anywhere)"))[0]
+    assert error.ename == "NameError"
+    assert error.traceback == ["✘ `never_defined_anywhere` is not defined: run the cell that defines it (and keep its name)."]
+    error = _errors(run("def uses_a_typo():\n    return tpyo\n\nuses_a_typo()"))[0]
+    assert error.ename == "NameError" and len(error.traceback) > 1
 
 
 def test_other_errors_are_untouched(kernel):
