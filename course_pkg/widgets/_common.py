@@ -106,20 +106,21 @@ only.
 import asyncio
 import contextlib
 import io
+import struct
 import time
+import zlib
 
 import ipywidgets as ipw
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image as _PILImage  # a hard dependency of matplotlib (>= 3.3)
 
 __all__ = ["DPI", "PNG_COMPRESSION", "Widget", "Player", "encode_png", "fmt", "new_figure", "to_png"]
 
 #: Resolution of the rendered plots (dots per inch).
 DPI = 90
 #: zlib level of the PNG frames: 1 is several times faster than the default 6 and barely larger
-#: for line plots.
+#: for plots.
 PNG_COMPRESSION = 1
 
 
@@ -286,7 +287,11 @@ class Widget:
 
 
 def encode_png(canvas):
-    """The pixels of an Agg canvas as PNG bytes (RGB, fast zlib level :data:`PNG_COMPRESSION`).
+    """The pixels of an Agg canvas as PNG bytes: RGB, no row filter, zlib level :data:`PNG_COMPRESSION`.
+
+    A plot is mostly runs of one colour, which zlib compresses well with no PNG row filter; so
+    the file is written here (signature, ``IHDR``, one ``IDAT``, ``IEND``) instead of by Pillow,
+    whose adaptive filtering doubles the time for a larger file.
 
     Parameters
     ----------
@@ -296,21 +301,36 @@ def encode_png(canvas):
     Returns
     -------
     bytes
+        A PNG file of the canvas's size, 8-bit RGB.
 
     Examples
     --------
     >>> fig = Figure(figsize=(1, 1), dpi=20)
     >>> canvas = FigureCanvasAgg(fig)
     >>> canvas.draw()
-    >>> encode_png(canvas)[:8]
-    b'\\x89PNG\\r\\n\\x1a\\n'
+    >>> png = encode_png(canvas)
+    >>> png[:8], png[16:24]  # the signature, then IHDR's width and height: 20 × 20
+    (b'\\x89PNG\\r\\n\\x1a\\n', b'\\x00\\x00\\x00\\x14\\x00\\x00\\x00\\x14')
     """
     if not isinstance(canvas, FigureCanvasAgg):
         raise TypeError(f"canvas must be a FigureCanvasAgg; got {type(canvas).__name__}.")
     rgba = np.asarray(canvas.buffer_rgba())  # (height, width, 4)
-    buffer = io.BytesIO()
-    _PILImage.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=PNG_COMPRESSION)
-    return buffer.getvalue()
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter byte, then RGB
+    rows[:, 0] = 0  # filter type 0: none
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return b"".join((
+        b"\x89PNG\r\n\x1a\n",
+        _png_chunk(b"IHDR", header),
+        _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)),
+        _png_chunk(b"IEND", b""),
+    ))
+
+
+def _png_chunk(kind, data):
+    """One PNG chunk: length, type, data, CRC-32 of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 class Player:

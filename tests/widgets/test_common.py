@@ -135,6 +135,15 @@ def test_a_subclass_that_forgets_update_is_told_what_to_define():
         NoUpdate()
 
 
+def test_encode_png_is_the_canvas_pixels_losslessly():
+    line = Line(0.3)
+    canvas = line.figure.canvas
+    expected = np.asarray(canvas.buffer_rgba())[..., :3]  # (height, width, 3)
+    decoded = Image.open(io.BytesIO(_common.encode_png(canvas)))
+    assert decoded.mode == "RGB" and decoded.size == (expected.shape[1], expected.shape[0])
+    assert np.array_equal(np.asarray(decoded), expected)
+
+
 def test_encode_png_rejects_what_is_not_an_agg_canvas():
     with pytest.raises(TypeError, match="canvas must be a FigureCanvasAgg; got str"):
         _common.encode_png("canvas")
