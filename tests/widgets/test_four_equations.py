@@ -156,3 +156,24 @@ def test_bp2_terms_refuses_a_neuron_that_is_not_hidden():
     n = forward_and_errors(*DEFAULT_NETWORK)
     with pytest.raises(ValueError, match="j must be a hidden neuron"):
         bp2_terms(DEFAULT_NETWORK[0], n, 3)
+
+
+def _pixels(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"))
+
+
+def test_a_blitted_frame_is_the_full_render_of_the_same_state():
+    """Every node, edge and label is a dynamic artist: a blitted frame equals a full redraw."""
+    flow = ErrorFlow()
+    figure = flow.figure
+    flow.controls["neuron"].value = 2
+    flow.controls["x1"].value = -0.4  # neuron 2 on, neuron 3 off: every colour and label changes
+    assert flow.figure is figure and flow.full_redraws == 1
+    blitted = _pixels(flow.image.value)
+    flow.invalidate()
+    assert np.array_equal(blitted, _pixels(flow.redraw()))
+    assert flow.full_redraws == 2
