@@ -1,4 +1,4 @@
-r"""A fully connected network as pure functions: forward, the four equations, training.
+r"""A fully connected network as pure functions: forward and the four equations.
 
 Shapes and names follow the course's notation table (one example per row):
 
@@ -54,15 +54,13 @@ __all__ = [
     "OUTPUTS",
     "LOSSES",
     "ForwardCache",
-    "TrainResult",
     "init_network",
     "forward",
     "predict",
     "network_cost",
     "backward",
     "gradients",
-    "sgd_step",
-    "train",
+    "accuracy",
 ]
 
 #: Activations allowed in the hidden layers.
@@ -88,22 +86,6 @@ class ForwardCache(NamedTuple):
 
     Zs: list
     As: list
-
-
-class TrainResult(NamedTuple):
-    """What :func:`train` returns.
-
-    Attributes
-    ----------
-    weights, biases : list of ndarray
-        The trained parameters (new arrays; the initial ones are untouched).
-    history : ndarray of shape (epochs + 1,)
-        The cost on the whole training set before training (``history[0]``) and after each epoch.
-    """
-
-    weights: list
-    biases: list
-    history: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,6 +271,40 @@ def predict(weights, biases, X, hidden="relu", output="sigmoid"):
            [0.5]])
     """
     return forward(weights, biases, X, hidden, output).As[-1]
+
+
+def accuracy(weights, biases, X, y, hidden="relu", output="sigmoid"):
+    r"""The fraction of examples the network classifies right.
+
+    With one output neuron the predicted class is :math:`[\hat y > 	frac12]`; with several, the
+    neuron with the largest output (:math:`rg\max_j \hat y_j`).
+
+    Parameters
+    ----------
+    weights, biases, X, hidden, output
+        As in :func:`forward`.
+    y : array_like of int, shape (m,)
+        The true class of each example (0 or 1 with one output neuron).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> accuracy([np.array([[1.0, 0.0]])], [np.zeros(1)], np.array([[2.0, 0.0], [-1.0, 3.0]]), [1, 1])
+    0.5
+    """
+    A = predict(weights, biases, X, hidden, output)  # (m, n_L)
+    labels = as_float_array(y, "y", ndim=1)
+    if labels.shape[0] != A.shape[0]:
+        raise ValueError(f"y has {labels.shape[0]} entries but X has {A.shape[0]} rows; one label per example")
+    if not np.all(labels == np.round(labels)) or labels.min(initial=0) < 0:
+        raise ValueError("y must hold class numbers 0, 1, ...; got other values")
+    predicted = (A[:, 0] > 0.5) if A.shape[1] == 1 else np.argmax(A, axis=1)
+    return float(np.mean(predicted == labels))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,146 +520,3 @@ def gradients(weights, biases, X, Y, hidden="relu", output="sigmoid", loss="half
 
 # ---------------------------------------------------------------------------------------------
 # training
-
-
-def sgd_step(weights, biases, dweights, dbiases, lr):
-    r"""One gradient-descent update, returning new parameters.
-
-    .. math:: W^{[l]} \leftarrow W^{[l]} - \eta \frac{\partial C}{\partial W^{[l]}}, \qquad
-              b^{[l]} \leftarrow b^{[l]} - \eta \frac{\partial C}{\partial b^{[l]}}
-
-    Parameters
-    ----------
-    weights, biases : list of array_like
-        Current parameters (not modified).
-    dweights, dbiases : list of array_like
-        Gradients with the same shapes.
-    lr : float
-        The learning rate :math:`\eta > 0`.
-
-    Returns
-    -------
-    (list of ndarray, list of ndarray)
-        The updated weights and biases.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> sgd_step([np.array([[1.0]])], [np.array([0.0])], [np.array([[2.0]])], [np.array([1.0])], lr=0.5)
-    ([array([[0.]])], [array([-0.5])])
-    """
-    lr = _check_lr(lr)
-    Ws, bs = check_layers(weights, biases)
-    dWs, dbs = _check_grads_like(Ws, bs, dweights, dbiases)
-    return [W - lr * dW for W, dW in zip(Ws, dWs)], [b - lr * db for b, db in zip(bs, dbs)]
-
-
-def _check_lr(lr):
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        raise TypeError(f"lr must be a positive number (the learning rate); got {lr!r}")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number (the learning rate); got {lr!r}")
-    return float(lr)
-
-
-def _check_grads_like(Ws, bs, dweights, dbiases):
-    for name, value in (("dweights", dweights), ("dbiases", dbiases)):
-        if not isinstance(value, (list, tuple)):
-            raise TypeError(f"{name} must be a list with one array per layer; got {type(value).__name__}")
-    if len(dweights) != len(Ws) or len(dbiases) != len(bs):
-        raise ValueError(
-            f"dweights has {len(dweights)} and dbiases {len(dbiases)} entries but the network has "
-            f"{len(Ws)} layers; expected one gradient per parameter array"
-        )
-    dWs, dbs = [], []
-    for l, (W, b) in enumerate(zip(Ws, bs)):
-        dW = as_float_array(dweights[l], f"dweights[{l}]")
-        db = as_float_array(dbiases[l], f"dbiases[{l}]")
-        if dW.shape != W.shape:
-            raise ValueError(f"dweights[{l}] has shape {dW.shape} but weights[{l}] has shape {W.shape}; expected the same shape")
-        if db.shape != b.shape:
-            raise ValueError(f"dbiases[{l}] has shape {db.shape} but biases[{l}] has shape {b.shape}; expected the same shape")
-        dWs.append(dW)
-        dbs.append(db)
-    return dWs, dbs
-
-
-def train(
-    weights,
-    biases,
-    X,
-    Y,
-    *,
-    lr,
-    epochs,
-    batch_size=None,
-    seed=0,
-    hidden="relu",
-    output="sigmoid",
-    loss="half_squared_error",
-):
-    r"""Mini-batch gradient descent: for each epoch, shuffle, then one :func:`sgd_step` per batch.
-
-    .. math:: \theta \leftarrow \theta - \eta \, \nabla_\theta C_{\text{batch}}
-
-    where :math:`C_{\text{batch}}` is the mean cost of the current mini-batch (computed by
-    :func:`gradients`). The examples are shuffled at the start of every epoch with
-    ``np.random.default_rng(seed)``; the last batch of an epoch may be smaller.
-
-    Parameters
-    ----------
-    weights, biases : list of array_like
-        Initial parameters (not modified), e.g. from :func:`init_network`.
-    X : array_like of shape (m, n_0)
-    Y : array_like of shape (m, n_L)
-    lr : float
-        Learning rate :math:`\eta > 0`.
-    epochs : int
-        Number of passes over the data (>= 0).
-    batch_size : int, optional
-        Examples per step; None (the default) means the whole batch, plain gradient descent.
-    seed : int, default 0
-        Seed of the shuffling.
-    hidden, output, loss
-        As in :func:`gradients`.
-
-    Returns
-    -------
-    TrainResult
-        ``weights``, ``biases`` (trained, new arrays) and ``history`` of shape (epochs + 1,): the
-        cost on all of (X, Y) before training and after each epoch.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    >>> Y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    >>> weights, biases = init_network([2, 8, 1], seed=1)
-    >>> result = train(weights, biases, X, Y, lr=1.0, epochs=2000, hidden="tanh",
-    ...                loss="binary_cross_entropy")
-    >>> bool(result.history[-1] < 0.05 * result.history[0])
-    True
-    >>> (predict(result.weights, result.biases, X, hidden="tanh") > 0.5).ravel()
-    array([False,  True,  True, False])
-    """
-    Ws, bs, X, Y = _checked_inputs(weights, biases, X, Y, hidden, output, loss)
-    lr = _check_lr(lr)
-    epochs = check_positive_int(epochs, "epochs", minimum=0)
-    seed = check_seed(seed)
-    m = X.shape[0]
-    batch_size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
-    rng = np.random.default_rng(seed)
-
-    def full_cost(Ws, bs):
-        return _cost(_checked_forward(Ws, bs, X, hidden, output, loss), Y, output, loss)
-
-    history = [full_cost(Ws, bs)]
-    for _ in range(epochs):
-        order = rng.permutation(m) if batch_size < m else np.arange(m)
-        for start in range(0, m, batch_size):
-            rows = order[start : start + batch_size]
-            _, dWs, dbs = gradients(Ws, bs, X[rows], Y[rows], hidden, output, loss)
-            Ws = [W - lr * dW for W, dW in zip(Ws, dWs)]
-            bs = [b - lr * db for b, db in zip(bs, dbs)]
-        history.append(full_cost(Ws, bs))
-    return TrainResult(Ws, bs, np.array(history))

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_pkg import network as net
+from course_pkg import training
 from course_pkg.losses import LOSSES
 
 #: Largest accepted relative error of a gradient entry (float64).
@@ -204,6 +205,19 @@ def test_cross_entropy_costs_are_stable_for_huge_logits():
     assert cost == 1e4
 
 
+def test_accuracy_counts_the_right_classes_for_one_and_several_outputs():
+    """One output: ŷ > ½ is class 1; several outputs: the largest one; bad labels are refused."""
+    W = np.array([[1.0, 0.0]])
+    X = np.array([[2.0, 0.0], [-1.0, 3.0], [0.5, 1.0], [-3.0, 0.0]])
+    assert net.accuracy([W], [np.zeros(1)], X, [1, 1, 1, 0]) == 0.75
+    W2 = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert net.accuracy([W2], [np.zeros(2)], X, [0, 1, 1, 1], output="softmax") == 1.0
+    with pytest.raises(ValueError, match=r"^y has 3 entries but X has 4 rows"):
+        net.accuracy([W], [np.zeros(1)], X, [1, 0, 1])
+    with pytest.raises(ValueError, match=r"^y must hold class numbers"):
+        net.accuracy([W], [np.zeros(1)], X, [0.5, 1, 0, 1])
+
+
 def test_init_network_is_deterministic_and_scaled():
     w1, b1 = net.init_network([400, 300, 2], seed=5)
     w2, _ = net.init_network([400, 300, 2], seed=5)
@@ -227,55 +241,6 @@ def test_init_network_rejects_bad_sizes():
         net.init_network([2, 1], seed="a")
 
 
-def test_sgd_step_returns_new_arrays():
-    weights, biases, X, Y = _small(3)
-    _, dW, db = net.gradients(weights, biases, X, Y)
-    copies = [p.copy() for p in weights + biases]
-    new_w, new_b = net.sgd_step(weights, biases, dW, db, lr=0.1)
-    for old, new, d in zip(weights + biases, new_w + new_b, dW + db):
-        np.testing.assert_array_equal(new, old - 0.1 * d)
-    for p, c in zip(weights + biases, copies):
-        np.testing.assert_array_equal(p, c)
-    with pytest.raises(ValueError, match=r"^lr must be a positive finite number"):
-        net.sgd_step(weights, biases, dW, db, lr=-1.0)
-    with pytest.raises(ValueError, match=r"^dweights\[0\] has shape \(3, 4\) but weights\[0\] has shape \(4, 3\)"):
-        net.sgd_step(weights, biases, [dW[0].T, dW[1]], db, lr=0.1)
-
-
-def test_train_learns_xor_deterministically_and_leaves_inputs_alone():
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    weights, biases = net.init_network([2, 8, 1], seed=3, hidden="tanh")
-    before = [p.copy() for p in weights + biases]
-    kwargs = dict(lr=0.5, epochs=300, batch_size=2, seed=1, hidden="tanh", loss="binary_cross_entropy")
-    result = net.train(weights, biases, X, Y, **kwargs)
-    again = net.train(weights, biases, X, Y, **kwargs)
-    assert result.history.shape == (301,)
-    assert result.history[-1] < 0.1 * result.history[0]
-    assert np.array_equal(result.history, again.history)
-    prediction = net.predict(result.weights, result.biases, X, hidden="tanh") > 0.5
-    np.testing.assert_array_equal(prediction, Y > 0.5)
-    for p, c in zip(weights + biases, before):
-        np.testing.assert_array_equal(p, c)
-
-
-def test_train_with_zero_epochs_only_measures():
-    weights, biases, X, Y = _small(4)
-    result = net.train(weights, biases, X, Y, lr=0.1, epochs=0)
-    assert result.history.shape == (1,)
-    assert result.history[0] == net.network_cost(weights, biases, X, Y)
-
-
-def test_train_rejects_bad_hyperparameters():
-    weights, biases, X, Y = _small(4)
-    with pytest.raises(ValueError, match=r"^epochs must be an integer >= 0"):
-        net.train(weights, biases, X, Y, lr=0.1, epochs=-1)
-    with pytest.raises(ValueError, match=r"^batch_size must be an integer >= 1"):
-        net.train(weights, biases, X, Y, lr=0.1, epochs=1, batch_size=0)
-    with pytest.raises(TypeError, match=r"^lr must be a positive number"):
-        net.train(weights, biases, X, Y, lr="0.1", epochs=1)
-
-
 @given(st.integers(0, 10_000), st.sampled_from(COMBINATIONS))
 @settings(max_examples=40, deadline=None)
 def test_no_function_mutates_its_inputs(seed, combination):
@@ -286,7 +251,7 @@ def test_no_function_mutates_its_inputs(seed, combination):
     cost, dW, db = net.gradients(weights, biases, X, Y, hidden, output, loss)
     net.backward(weights, biases, X, Y, hidden, output, loss)
     net.forward(weights, biases, X, hidden, output)
-    net.train(weights, biases, X, Y, lr=1e-3, epochs=1, batch_size=2, hidden=hidden, output=output, loss=loss)
+    training.train(weights, biases, X, Y, lr=1e-3, epochs=1, batch_size=2, hidden=hidden, output=output, loss=loss)
     for p, c in zip(weights + biases + [X, Y], originals):
         np.testing.assert_array_equal(p, c)
     assert np.isfinite(cost)
