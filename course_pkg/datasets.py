@@ -14,7 +14,7 @@ import numpy as np
 
 from course_pkg._validation import as_float_array, check_positive_int, check_seed
 
-__all__ = ["xor", "moons", "circles", "spirals", "one_hot"]
+__all__ = ["xor", "moons", "circles", "spirals", "one_hot", "train_test_split"]
 
 
 def _check_noise(noise):
@@ -235,3 +235,49 @@ def one_hot(y, n_classes=None):
     Y = np.zeros((raw.size, K))
     Y[np.arange(raw.size), raw] = 1.0
     return Y
+
+
+def train_test_split(X, y, test_fraction=0.25, seed=0):
+    r"""Split a data set into a training part and a held-out test part, at random.
+
+    The rows are shuffled with ``np.random.default_rng(seed)``; the first
+    :math:`\lceil m \cdot \text{test\_fraction} \rceil` go to the test part, the rest to training.
+    The network never sees the test part while it learns, so its accuracy there estimates how it
+    does on new points.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n_0)
+    y : array_like of shape (m,) or (m, n_L)
+        Labels or target rows, one per row of ``X``.
+    test_fraction : float, default 0.25
+        In (0, 1); both parts keep at least one example.
+    seed : int, default 0
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        New arrays (the inputs are not modified).
+
+    Examples
+    --------
+    >>> X, y = moons(n=8, seed=0)
+    >>> X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.25, seed=1)
+    >>> X_train.shape, y_train.shape, X_test.shape, y_test.shape
+    ((6, 2), (6,), (2, 2), (2,))
+    """
+    X = as_float_array(X, "X", ndim=2)
+    labels = np.array(y, copy=True)
+    if labels.ndim not in (1, 2) or labels.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has shape {labels.shape} but X has {X.shape[0]} rows; one label or target row per example")
+    fraction = float(as_float_array(test_fraction, "test_fraction", ndim=0))
+    if not 0 < fraction < 1:
+        raise ValueError(f"test_fraction must be strictly between 0 and 1; got {test_fraction!r}")
+    m = X.shape[0]
+    if m < 2:
+        raise ValueError(f"X must have at least 2 rows to split into a training and a test part; got {m}")
+    n_test = min(max(int(np.ceil(m * fraction)), 1), m - 1)
+    order = np.random.default_rng(check_seed(seed)).permutation(m)  # (m,)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], labels[train], X[test], labels[test]

@@ -107,3 +107,24 @@ def test_generator_specific_arguments():
         ds.spirals(10, n_classes=1)
     with pytest.raises(ValueError, match=r"^turns must be > 0"):
         ds.spirals(10, turns=0.0)
+
+
+def test_train_test_split_partitions_the_rows_at_random_and_checks_its_arguments():
+    """Every row in exactly one part, the test part the stated fraction, the same for the same seed."""
+    from course_pkg.datasets import moons, train_test_split
+
+    X, y = moons(n=40, seed=3)
+    X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.25, seed=5)
+    assert X_train.shape == (30, 2) and X_test.shape == (10, 2)
+    rows = {tuple(r) for r in np.concatenate([X_train, X_test])}
+    assert rows == {tuple(r) for r in X}
+    for part_X, part_y in ((X_train, y_train), (X_test, y_test)):
+        for row, label in zip(part_X, part_y):
+            assert label == y[np.flatnonzero((X == row).all(axis=1))[0]]
+    again = train_test_split(X, y, test_fraction=0.25, seed=5)
+    assert np.array_equal(again[2], X_test)
+    assert not np.array_equal(train_test_split(X, y, test_fraction=0.25, seed=6)[2], X_test)
+    with pytest.raises(ValueError, match=r"^test_fraction must be strictly between 0 and 1"):
+        train_test_split(X, y, test_fraction=1.0)
+    with pytest.raises(ValueError, match=r"^y has shape \(39,\) but X has 40 rows"):
+        train_test_split(X, y[:-1])
