@@ -253,6 +253,11 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
     ...     return x
     >>> call_plain(mutate, (np.array([1.0]),))[1].mutated
     (0,)
+    >>> def mutate_list(weights):
+    ...     weights[1] -= 1.0
+    ...     return weights
+    >>> call_plain(mutate_list, ([np.zeros(2), np.ones(2)],))[1].mutated
+    (0,)
     """
     kwargs = dict(kwargs or {})
     if not callable(func):
@@ -270,8 +275,7 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
                 raise LearnerRaised("RecursionError", "maximum recursion depth exceeded") from None
             except Exception as exc:  # the learner's bug, reported as data
                 raise LearnerRaised(type(exc).__name__, str(exc)[:300]) from None
-    mutated = tuple(i for i, (a, c) in enumerate(zip(args, copies))
-                    if isinstance(a, _ndarray) and not _same(a, c))
+    mutated = tuple(i for i, (a, c) in enumerate(zip(args, copies)) if not _same(a, c))
     info = CallInfo(
         warnings=tuple((w.category.__name__, str(w.message)[:200]) for w in caught),
         mutated=mutated,
@@ -292,8 +296,17 @@ def _stub_name(exc, func):
 
 
 def _same(original, passed):
-    return isinstance(passed, _ndarray) and passed.shape == original.shape and bool(
-        _array_equal(original, passed, equal_nan=original.dtype.kind == "f"))
+    """Whether the learner's copy ``passed`` still equals ``original``: every array in it, at any
+    depth (a list of weight matrices too), has its shape and values; anything else counts as same."""
+    if isinstance(original, _ndarray):
+        return isinstance(passed, _ndarray) and passed.shape == original.shape and bool(
+            _array_equal(original, passed, equal_nan=original.dtype.kind == "f"))
+    if isinstance(original, (list, tuple)):
+        return (isinstance(passed, (list, tuple)) and len(passed) == len(original)
+                and all(_same(o, p) for o, p in zip(original, passed)))
+    if isinstance(original, dict):
+        return isinstance(passed, dict) and all(_same(v, passed.get(k)) for k, v in original.items())
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
