@@ -163,6 +163,9 @@ MISCONCEPTIONS = (
     "wrong_input", "wrong_activation", "missing_activation", "missing_derivative",
     "function_for_derivative", "derivative_at_output", "swapped", "reversed_layers",
     "transposed",
+    # training (06)
+    "ascent", "missing_learning_rate", "not_updated", "not_shuffled", "dropped_rows",
+    "not_reproducible", "not_learning",
 )
 #: One vocabulary: the runner's kinds, the symbolic verdict kinds and the misconceptions.
 KINDS = tuple(dict.fromkeys(RUNNER_KINDS + tuple(_symbolic.KINDS) + MISCONCEPTIONS))
