@@ -31,9 +31,11 @@ of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redra
 
 The wall-clock medians count the time the process waits for a core: on a shared machine they
 grow with the load. The CPU time of the process per move is printed beside them. On a busy
-machine the in-process loop fares worse than the kernel: a kernel woken by a message on its
-socket gets the core its sender gives up, a loop that paces itself with ``time.sleep`` queues
-for one; the round trip through the kernel is the path a learner's slider takes.
+machine the in-process loop fares worse than the round trip through a kernel (measured: a
+refresh woken by a comm message took about its CPU time in wall time, the same refresh in a
+loop three times that), most likely because a process woken by a message on its socket gets the
+core its sender gives up while a loop that paces itself with ``time.sleep`` queues for one. The
+round trip is the path a learner's slider takes.
 
 Target: median < 50 ms per widget. Run from the repository root:
 
