@@ -319,24 +319,32 @@ def test_notebook_in_the_browser(lab, pages, solved_dir, learner_path, tmp_path)
     assert learner_path.read_bytes() == before, f"{rel} was written by the browser session"
 
 
+def _listed(page, name):
+    """The file browser's item called exactly ``name`` (waited for: listings load asynchronously)."""
+    item = page.locator(".jp-FileBrowser .jp-DirListing-content .jp-DirListing-item",
+                        has=page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$")))
+    try:
+        item.wait_for(timeout=APP_TIMEOUT)
+    except sync_api.TimeoutError:
+        shown = page.locator(".jp-FileBrowser .jp-DirListing-itemText").all_text_contents()
+        pytest.fail(f"the file browser does not list {name!r}; it shows {shown}")
+    return item
+
+
 def test_file_browser_lists_every_notebook(lab, context):
     """From the page README command 1 opens, the file browser reaches every learner's notebook."""
     page = context.new_page()
     try:
         page.goto(lab.url(f"/lab/workspaces/file-browser/tree/{LEARNER[0].relative_to(ROOT).as_posix()}?reset"))
-        page.wait_for_selector(".jp-DirListing-content")
-        listing = page.locator(".jp-FileBrowser .jp-DirListing-content")
-        page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
-        page.wait_for_selector('.jp-FileBrowser .jp-DirListing-item[title*="notebooks"]')
-        assert "notebooks" in listing.locator(".jp-DirListing-itemText").all_text_contents()
+        page.wait_for_selector(IDLE)  # the notebook is open: the file browser has moved to its folder
+        _listed(page, LEARNER[0].name)
+        home = page.locator(".jp-FileBrowser .jp-BreadCrumbs-home")
         for path in LEARNER:
-            page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
-            for part in path.relative_to(ROOT).parts[:-1]:
-                item = listing.locator(".jp-DirListing-item", has=page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(part)}$")))
-                item.dblclick()
-                page.wait_for_selector(f'.jp-FileBrowser .jp-BreadCrumbs-item:has-text("{part}")')
-            names = listing.locator(".jp-DirListing-itemText").all_text_contents()
-            assert path.name in names, f"the file browser does not list {path.relative_to(ROOT)}: {names}"
+            home.click()
+            *folders, notebook = path.relative_to(ROOT).parts
+            for folder in folders:
+                _listed(page, folder).dblclick()
+            _listed(page, notebook)
         _assert_no_instructor_tools_and_no_news(page)
     finally:
         page.close()
