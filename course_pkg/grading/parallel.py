@@ -459,9 +459,16 @@ def autograde(assignment, *, jobs=1, course_dir=".", students=None, timeout=DEFA
                         spawn()
                 if not workers and len(results) < len(todo):  # cannot happen, but never spin
                     spawn()
-        finally:
+        except BaseException:  # Ctrl-C or a GradingError: nothing half-done keeps running or stays
+            for worker in list(workers):
+                worker.kill()
+                if worker.student is not None:
+                    _discard(coursedir, assignment, worker.student)
+            raise
+        else:
             for worker in list(workers):
                 worker.stop()
+        finally:
             selector.close()
     ordered = [results[s] for s in todo]
     return GradingRun(assignment, jobs, ordered, time.monotonic() - start)

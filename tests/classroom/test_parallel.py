@@ -64,10 +64,12 @@ def _kill_whoever_opens(fifo, killed, patience=300.0):
         except OSError:  # ENXIO: no reader yet
             time.sleep(0.05)
             continue
-        try:
-            for pid in _holders(fifo):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+        try:  # the reader's open() returns once a writer exists; its fd then shows in /proc
+            while not killed and time.monotonic() < deadline:
+                for pid in _holders(fifo):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                time.sleep(0.05)
         finally:
             os.close(fd)
         return
