@@ -18,6 +18,7 @@ import venv
 from pathlib import Path
 
 import pytest
+import repo2docker
 
 try:
     import tomllib
@@ -27,8 +28,6 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds repo2docker may take to render, and pip to install the package.
 RENDER_TIMEOUT, INSTALL_TIMEOUT = 120, 600
-
-repo2docker = pytest.importorskip("repo2docker", reason="jupyter-repo2docker is in the test extra")
 
 
 def _name(spec):

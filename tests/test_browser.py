@@ -14,8 +14,9 @@ For every learner's notebook (``notebooks/*/*.ipynb``, by glob, so a new one is 
   no news popup. One more test walks the file browser to every notebook.
 
 Both versions of a notebook run at the same time (two pages, two kernels). A screenshot of each
-page is saved in the test's temporary folder. Autosave is turned off in the learner's (temporary)
-settings and the learner's files are checked unchanged afterwards.
+page is saved in the test's temporary folder. The learner's (temporary) user settings turn
+autosave off (the learner's files are checked unchanged afterwards) and put every cell in the page
+(``windowingMode: none``), so that a cell can be found by its index.
 """
 
 import json
@@ -27,8 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+from playwright import sync_api
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
