@@ -181,7 +181,9 @@ class Widget:
                 )
         self.controls = controls
         self.label = ipw.HTML()
-        self.image = ipw.Image(format="png")
+        # at its own size (a VBox would stretch it to the page's width, blurring the pixels),
+        # shrunk only on a page narrower than the plot
+        self.image = ipw.Image(format="png", layout=ipw.Layout(align_self="flex-start", max_width="100%"))
         self.view = self.make_view()
         for control in controls.values():
             control.observe(self._on_change, names="value")
@@ -209,8 +211,9 @@ class Widget:
         raise NotImplementedError(f"{type(self).__name__} must define render()")
 
     def make_view(self):
-        """The displayed box: the controls in a row, the caption, the plot."""
-        return ipw.VBox([ipw.HBox(list(self.controls.values())), self.label, self.image])
+        """The displayed box: the controls in a row (wrapping on a narrow page), the caption, the plot."""
+        row = ipw.HBox(list(self.controls.values()), layout=ipw.Layout(flex_flow="row wrap"))
+        return ipw.VBox([row, self.label, self.image])
 
     # --- what the base does ---------------------------------------------------------------------
     @property
