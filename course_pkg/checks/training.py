@@ -403,10 +403,11 @@ class Trains:
                              f"{history[-1] / history[0]:.2f} times where it began): is every step taken "
                              "against the gradient, on the batch's rows of both X and Y?", case.cls)
             accuracy = _network.accuracy(weights, biases, X_test, y_test, hidden="tanh")
-            ref_w, ref_b, _ = self.reference(X, Y, list(setup["sizes"]), setup["lr"], setup["epochs"],
-                                             setup["batch_size"], seed)
-            bar = min(setup["target_accuracy"],
-                      _network.accuracy(ref_w, ref_b, X_test, y_test, hidden="tanh") - ACCURACY_SLACK)
+            bar = setup["target_accuracy"]
+            if accuracy < bar:  # an unusually hard draw? the bar is never above what the course's loop reaches
+                ref_w, ref_b, _ = self.reference(X, Y, list(setup["sizes"]), setup["lr"], setup["epochs"],
+                                                 setup["batch_size"], seed)
+                bar = min(bar, _network.accuracy(ref_w, ref_b, X_test, y_test, hidden="tanh") - ACCURACY_SLACK)
             if accuracy < bar:
                 return _fail("not_learning", f"{where}: the trained network classifies {accuracy:.0%} of the "
                              f"held-out test points right; it should reach {bar:.0%}. Look at the loss curve: "
