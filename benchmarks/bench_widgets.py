@@ -21,6 +21,12 @@ stamps the key press and a ``MutationObserver`` the moment the widget's ``<img>`
 ``src`` (``performance.now()`` for both). The latency is the time between the two: the slider's
 front end, the websocket, the Jupyter server, the kernel, and back.
 
+``--ipympl DIR`` (with ``--browser``) adds notebook 01's explorer drawn by ipympl, the same
+artists moved the same way, then ``draw_idle``; the stamp is ipympl drawing the frame on its
+``<canvas>``. ipympl is not a course dependency: ``pip install --no-deps --target DIR ipympl``
+puts it aside (its Python package and its JupyterLab extension), and the script points the
+server and the kernel at it.
+
 ``--compare`` also times two alternatives on the same figures and the same moves: a full Agg
 redraw of the figure updated in place (no blitting) encoded as a default-level PNG, and the kernel side
 of ipympl, whose canvas is matplotlib's ``FigureCanvasWebAggCore``: a full redraw then
@@ -39,7 +45,7 @@ round trip is the path a learner's slider takes.
 
 Target: median < 50 ms per widget. Run from the repository root:
 
-    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--browser] [--compare] [--before REV]
+    python benchmarks/bench_widgets.py [--moves 200] [--no-kernel] [--browser [--ipympl DIR]] [--compare] [--before REV]
 """
 
 import argparse
@@ -54,6 +60,9 @@ PARSER.add_argument("--moves", type=int, default=200, help="slider moves per wid
 PARSER.add_argument("--no-kernel", action="store_true", help="skip the real-kernel round trip")
 PARSER.add_argument("--browser", action="store_true",
                     help="also time key press on the slider → new <img> in JupyterLab in headless Chromium")
+PARSER.add_argument("--ipympl", metavar="DIR",
+                    help="with --browser: also notebook 01's explorer on ipympl, installed with "
+                         "`pip install --no-deps --target DIR ipympl` (not a course dependency)")
 PARSER.add_argument("--chromium", default="/usr/bin/chromium", help="the browser (default /usr/bin/chromium)")
 PARSER.add_argument("--before", metavar="REV",
                     help="also time the widgets as they were at git revision REV (e.g. 97803a1)")
@@ -263,8 +272,38 @@ def through_kernel(moves):
         km.shutdown_kernel(now=True)
 
 
-def in_browser(moves, chromium):
-    """JupyterLab in headless Chromium: arrow key on each slider → its widget's new <img> src."""
+#: With ``--ipympl DIR``: notebook 01's explorer again, drawn by ipympl instead of the base; the
+#: same artists (``build``) moved the same way (``render``), then ``draw_idle`` as ipympl wants.
+IPYMPL_TWIN = """
+import matplotlib.pyplot as plt
+import ipywidgets as ipw
+
+plt.ioff()
+_twin = NudgeExplorer(cost, cost_prime, theta=0.8, theta_range=(-4.0, 4.0), nudge=0.5,
+                      name="C", parameter="θ", draw=False)
+_twin_figure = plt.figure(figsize=_twin.figsize, dpi=_twin.dpi, layout="constrained")
+_twin.build(_twin_figure)
+_twin.render()
+_twin_figure.canvas.header_visible = False
+
+
+def _twin_redraw(change):
+    _twin.render()
+    _twin_figure.canvas.draw_idle()
+
+
+_twin.theta_slider.observe(_twin_redraw, names="value")
+display(ipw.VBox([_twin.theta_slider, _twin_figure.canvas]))
+"""
+IPYMPL_NAME = "NudgeExplorer on ipympl"
+
+
+def in_browser(moves, chromium, ipympl=None):
+    """JupyterLab in headless Chromium: arrow key on each slider → its widget's new <img> src.
+
+    With ``ipympl`` (a folder holding ``pip install --no-deps --target`` of ipympl), the same
+    for notebook 01's explorer drawn by ipympl: key press → the frame drawn on its ``<canvas>``.
+    """
     import os
     import socket
     import subprocess
@@ -277,20 +316,27 @@ def in_browser(moves, chromium):
     names = list(SETUP_NAMES)
     with tempfile.TemporaryDirectory() as root:
         nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(
-            SETUP + "\nfrom IPython.display import display\n"
-            "for _w, _ in WIDGETS.values():\n    display(_w.view)")]
+        code = (SETUP + "\nfrom IPython.display import display\n"
+                "for _w, _ in WIDGETS.values():\n    display(_w.view)\n")
+        if ipympl:
+            code = "%matplotlib widget\n" + code + IPYMPL_TWIN
+        nb.cells = [nbformat.v4.new_code_cell(code)]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, os.path.join(root, "widgets.ipynb"))
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         token = "bench-widgets"
+        env = dict(os.environ)
+        if ipympl:  # ipympl's Python package for the kernel, its lab extension for the page
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [ipympl, env.get("PYTHONPATH")]))
+            env["JUPYTER_PATH"] = os.pathsep.join(
+                filter(None, [os.path.join(ipympl, "share", "jupyter"), env.get("JUPYTER_PATH")]))
         server = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
              "--ServerApp.ip=127.0.0.1", "--allow-root"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -303,6 +349,15 @@ def in_browser(moves, chromium):
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                # ipympl draws each frame it receives on its canvas with drawImage: stamp those
+                page.add_init_script("""
+                    window.__canvasFrames = [];
+                    const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+                    CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+                        window.__canvasFrames.push(performance.now());
+                        return drawImage.apply(this, args);
+                    };
+                """)
                 page.goto(f"{base}/lab/tree/widgets.ipynb?token={token}")
                 page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
                 page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)  # kernel up
@@ -328,9 +383,15 @@ def in_browser(moves, chromium):
                     });
                 }""")
                 outputs = page.locator(".jp-OutputArea-output:has(img)")
+                measured = [(name, outputs.nth(i), f"window.__frames[{i}]") for i, name in enumerate(names)]
+                if ipympl:
+                    page.wait_for_selector(".jp-OutputArea-output canvas", timeout=120_000)
+                    page.wait_for_timeout(2000)  # its first frames
+                    measured.append((IPYMPL_NAME, page.locator(".jp-OutputArea-output:has(canvas)").first,
+                                     "window.__canvasFrames"))
                 results = {}
-                for i, name in enumerate(names):
-                    handle = outputs.nth(i).locator(".widget-slider .noUi-handle").first  # its first slider
+                for name, output, frames in measured:
+                    handle = output.locator(".widget-slider .noUi-handle").first  # its first slider
                     handle.scroll_into_view_if_needed()
                     handle.focus()
                     times, key, run = [], "ArrowLeft", 0
@@ -338,15 +399,14 @@ def in_browser(moves, chromium):
                         if run == 20:  # 20 steps left of the start and back, again and again
                             key, run = ("ArrowLeft" if key == "ArrowRight" else "ArrowRight"), 0
                         run += 1
-                        seen = page.evaluate(f"window.__frames[{i}].length")
+                        seen = page.evaluate(f"{frames}.length")
                         page.keyboard.press(key)
                         try:
-                            page.wait_for_function(f"window.__frames[{i}].length > {seen}",
-                                                   timeout=30_000)
+                            page.wait_for_function(f"{frames}.length > {seen}", timeout=30_000)
                         except Exception:
                             raise RuntimeError(f"{name}: {key} on the slider drew no new frame") from None
                         page.wait_for_timeout(5)  # let a late second frame land before the next press
-                        pressed, drawn = page.evaluate(f"[window.__keys.at(-1), window.__frames[{i}][{seen}]]")
+                        pressed, drawn = page.evaluate(f"[window.__keys.at(-1), {frames}[{seen}]]")
                         times.append((drawn - pressed) / 1000.0)
                     results[name] = median_ms(times[WARMUP:])
                 browser.close()
@@ -368,7 +428,7 @@ def main(argv=None):
     if not args.no_kernel:
         columns["via kernel"] = through_kernel(args.moves)
     if args.browser:
-        columns["in browser"] = in_browser(args.moves, args.chromium)
+        columns["in browser"] = in_browser(args.moves, args.chromium, args.ipympl)
     width = max(map(len, widgets))
     print(f"{'widget':<{width}}" + "".join(f"  {title:>10}" for title in columns))
     ok = True
@@ -379,6 +439,9 @@ def main(argv=None):
               + ("" if worst < TARGET_MS else "   over target"))
     print("(in process, CPU time of the process per move: "
           + ", ".join(f"{name.split()[0]} {cpu[name]:.1f} ms" for name in widgets) + ")")
+    if args.browser and args.ipympl:
+        print(f"{IPYMPL_NAME:<{width}}  (in browser: {columns['in browser'][IPYMPL_NAME]:.1f} ms, "
+              f"the same figure, the same moves)")
     if args.before:
         old = before(args.before, args.moves)
         print(f"\nthe same moves on the widgets of {args.before} (in process):")
