@@ -166,6 +166,8 @@ MISCONCEPTIONS = (
     # training (06)
     "ascent", "missing_learning_rate", "not_updated", "not_shuffled", "dropped_rows",
     "not_reproducible", "not_learning",
+    # beyond (07): the tiny autodiff
+    "overwritten_gradient", "repeated_node", "wrong_order",
 )
 #: One vocabulary: the runner's kinds, the symbolic verdict kinds and the misconceptions.
 KINDS = tuple(dict.fromkeys(RUNNER_KINDS + tuple(_symbolic.KINDS) + MISCONCEPTIONS))
