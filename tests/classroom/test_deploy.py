@@ -78,8 +78,8 @@ def test_yaml_blocks_are_valid_hub_configuration():
 
 def test_the_identity_limit_is_stated():
     text = DOC.read_text()
-    for needed in ("JUPYTERHUB_USER", "nbgrader zip_collect", "authenticated", "COURSE_GRADING_SECRET",
-                   "COURSE_GRADEBOOK_URL", "150 MB"):
+    for needed in ("JUPYTERHUB_USER", "nbgrader zip_collect", "authenticates", "COURSE_GRADING_SECRET",
+                   "COURSE_GRADEBOOK_URL", "150 MB", "--student ada"):
         assert needed in text, needed
 
 

@@ -6,7 +6,8 @@ Two levels:
   the CSV's rows, a self-contained HTML page that escapes what it shows, clear errors;
 * end to end, on a class with PLANTED mistakes: notebook 01's learners are built from the
   engine's own misconception probes (each probe's ``wrong=`` variant typed into the learner's
-  cell: the wrong formula for a typed answer, the wrong lambda's body for ``central_difference``),
+  cell: the wrong formula for a typed answer, ``engine.probe_answer``; the wrong lambda's body for
+  ``central_difference``),
   graded by ``python -m course_pkg.grading autograde --jobs 2`` on PostgreSQL through the trusted
   grader; the report's counts must equal what was planted, exercise by exercise.
 """
@@ -172,9 +173,10 @@ def _plan():
     for i, learner in enumerate(PLANTED):
         sources[learner], expected[learner] = {}, {}
         for gid, spec in formula.items():
-            probes = [p for p in spec.probes if isinstance(p.wrong, str)]
-            probe = probes[i % len(probes)]
-            sources[learner][spec.name] = f"{spec.name} = {probe.wrong!r}\n"
+            answers = [(p, engine.probe_answer(spec, p)) for p in spec.probes]
+            answers = [(p, text) for p, text in answers if isinstance(text, str)]
+            probe, text = answers[i % len(answers)]
+            sources[learner][spec.name] = f"{spec.name} = {text!r}\n"
             expected[learner][gid] = probe.kind
         if learner == PLANTED[-1]:  # the last one leaves central_difference as released
             for gid in central:
