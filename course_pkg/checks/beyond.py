@@ -64,7 +64,7 @@ def _raised(name, exc, where, case, what=""):
         if exc.message.isidentifier() and exc.message != "_backward":
             stub = f"`{exc.message}`"  # the learner's function whose stub raised (topological_order)
         else:
-            stub = what or "a backward rule of `Value`"
+            stub = what or f"`{name}`"
         return _fail("not_written", f"{stub} is not written yet: replace `raise NotImplementedError()` "
                                     "with your code", case)
     if exc.exc_type == "ReferenceUsed":
@@ -294,7 +294,8 @@ class Rules:
             try:
                 got = learner.call(self.name, program, inputs)
             except LearnerRaised as exc:
-                rule = f"the backward rule of `{program[0][1]}`" if len(program) == 1 else ""
+                rule = (f"the backward rule of `{program[0][1]}`" if len(program) == 1
+                        else "a backward rule of `Value`")
                 return _raised(self.name, exc, where, case.cls, rule)
             read = _read_run(got, program, inputs, where, case.cls)
             if isinstance(read, Outcome):
@@ -398,7 +399,7 @@ class Topological:
             try:
                 got = learner.call(self.name, program, inputs)
             except LearnerRaised as exc:
-                return _raised(self.name, exc, where, case.cls)
+                return _raised(self.name, exc, where, case.cls, "`topological_order`")
             if not isinstance(got, (list, tuple)) or not all(isinstance(n, str) for n in got):
                 return _fail("type", f"{where}: topological_order should return a list of the Value nodes "
                              "(topological_names reads their labels).", case.cls)

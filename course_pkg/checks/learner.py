@@ -285,6 +285,8 @@ def call_plain(func, args=(), kwargs=None, *, name="the function"):
 
 def _stub_name(exc, func):
     """The learner's function whose stub raised (``backward`` calling an unwritten ``forward``)."""
+    while getattr(func, "__wrapped__", None) is not None:  # a call counter around the learner's function
+        func = func.__wrapped__
     namespace = getattr(func, "__globals__", None)
     name, tb = None, exc.__traceback__
     while tb is not None:
