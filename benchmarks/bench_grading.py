@@ -27,9 +27,17 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TARGET = 1.5
 PLAIN = """
-# Benchmark only: nbgrader's own autograde pipeline (the notebook executed in a kernel).
-from nbgrader.converters.autograde import Autograde as _Autograde
-c.Autograde.autograde_preprocessors = _Autograde.autograde_preprocessors.default_value
+# Benchmark only: nbgrader's own autograde pipeline (nbgrader 0.9's defaults: the notebook
+# executed in a kernel by Execute).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata"]
 """
 
 
