@@ -136,6 +136,11 @@ class NotebookRun:
         self.run_until(float("inf"))
 
     def _run_cell(self, index, source):
+        if self._stopped or self._remaining() <= 1.0:
+            self._stopped = self._stopped or f"the notebook used its {self.limits.notebook_seconds:g} s"
+            return CellResult(index, False, error=_error(
+                "CellTimeoutError", f"not run: the notebook used its whole time budget "
+                                    f"({self.limits.notebook_seconds:g} s)"))
         try:
             reply, _ = self.request(self._exec_header(index, source), timeout=self._cell_budget())
         except sandbox.WorkerTimeout as exc:
