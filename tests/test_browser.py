@@ -101,17 +101,19 @@ def solved_dir():
 
 @pytest.fixture(scope="module")
 def pages(lab, context):
-    """Two JupyterLab pages, loaded once for every notebook: one for learners' versions, one for
-    solved copies. Each has a workspace of its own (``/lab/workspaces/<name>``, reset), so
-    neither restores the other's tabs."""
+    """Two JupyterLab pages, loaded once for every notebook: one for learners' versions, opened at
+    the page README command 1 opens (its notebook), one for solved copies. Each has a workspace of
+    its own (``/lab/workspaces/<name>``, reset), so neither restores the other's tabs."""
+    readme_notebook = lab.argv[2]  # jupyter lab <notebook>
     pages = []
-    for workspace in ("learner", "solved"):
+    for workspace, tree in (("learner", f"/tree/{readme_notebook}"), ("solved", "")):
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(lab.url(f"/lab/workspaces/{workspace}?reset"), wait_until="commit")
+        page.goto(lab.url(f"/lab/workspaces/{workspace}{tree}?reset"), wait_until="commit")
         pages.append(page)
     for page in pages:
         page.wait_for_selector(".jp-FileBrowser .jp-DirListing-content")
+    pages[0].wait_for_selector(IDLE)  # the README's notebook is open, its kernel started
     yield pages
     for page in pages:
         page.close()
@@ -331,21 +333,14 @@ def _listed(page, name):
     return item
 
 
-def test_file_browser_lists_every_notebook(lab, context):
-    """From the page README command 1 opens, the file browser reaches every learner's notebook."""
-    page = context.new_page()
-    try:
-        page.goto(lab.url(f"/lab/workspaces/file-browser/tree/{LEARNER[0].relative_to(ROOT).as_posix()}?reset"))
-        page.wait_for_selector(IDLE)  # the notebook is open: the file browser has moved to its folder
-        _listed(page, LEARNER[0].name)
-        home = page.locator(".jp-FileBrowser .jp-BreadCrumbs-home")
-        for path in LEARNER:
-            home.click()
-            *folders, notebook = path.relative_to(ROOT).parts
-            for folder in folders:
-                _listed(page, folder).dblclick()
-            _listed(page, notebook)
-        _assert_no_instructor_tools_and_no_news(page)
-    finally:
-        page.close()
-        _shutdown_kernels(lab)
+def test_file_browser_lists_every_notebook(lab, pages):
+    """In the page README command 1 opens, the file browser reaches every learner's notebook."""
+    page = pages[0]
+    home = page.locator(".jp-FileBrowser .jp-BreadCrumbs-home")
+    for path in LEARNER:
+        home.click()
+        *folders, notebook = path.relative_to(ROOT).parts
+        for folder in folders:
+            _listed(page, folder).dblclick()
+        _listed(page, notebook)
+    _assert_no_instructor_tools_and_no_news(page)
