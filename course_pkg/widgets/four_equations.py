@@ -403,8 +403,11 @@ class ErrorFlow(Widget):
             self._node[(l, j)] = ax.text(px, py, "", ha="center", va="center", fontsize=8, zorder=5,
                                          bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.3"))
             dynamic.append(self._node[(l, j)])
-        self._bp2_text = ax.text(1.0, -1.72, "", ha="center", va="bottom", fontsize=9, zorder=6, color="#8a4b08")
-        dynamic.append(self._bp2_text)
+        # BP2's formula (mathtext, parsed once per neuron: matplotlib caches a parse by its string)
+        # and, on its own line below, the numbers that change with every move (plain text, no parse).
+        self._bp2_text = ax.text(1.0, -1.62, "", ha="center", va="bottom", fontsize=9, zorder=6, color="#8a4b08")
+        self._bp2_numbers = ax.text(1.0, -1.64, "", ha="center", va="top", fontsize=9, zorder=6, color="#8a4b08")
+        dynamic += [self._bp2_text, self._bp2_numbers]
         return dynamic
 
     def render(self):
@@ -435,5 +438,5 @@ class ErrorFlow(Widget):
             node.get_bbox_patch().set_edgecolor(LIT if chosen else "0.3")
         t = self.bp2
         self._bp2_text.set_text(
-            rf"$e^{{[1]}}_{t.j + 1} = \left(\sum_k w^{{[2]}}_{{k{t.j + 1}}} e^{{[2]}}_k\right) g'(z^{{[1]}}_{t.j + 1})$"
-            f" = ({fmt(t.total, 3)}) × {fmt(t.g_prime)} = {fmt(t.error, 3)}")
+            rf"$e^{{[1]}}_{t.j + 1} = \left(\sum_k w^{{[2]}}_{{k{t.j + 1}}} e^{{[2]}}_k\right) g'(z^{{[1]}}_{t.j + 1})$")
+        self._bp2_numbers.set_text(f"= ({fmt(t.total, 3)}) × {fmt(t.g_prime)} = {fmt(t.error, 3)}")
