@@ -363,7 +363,8 @@ class Playground(Widget):
         right.legend(fontsize=7, loc="upper right")
         right.tick_params(labelsize=7)
         self.cost_axes, self.window = right, 0
-        return [self.boundary_image, self.train_curve, self.test_curve]
+        # The points are drawn over the (opaque, changing) boundary image on every frame.
+        return [self.boundary_image, self.train_points, self.test_points, self.train_curve, self.test_curve]
 
     def render(self):
         s = self.session

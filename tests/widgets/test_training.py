@@ -104,6 +104,15 @@ def test_the_widget_builds_once_and_a_step_redraws_in_place():
     assert "step 3" in p.label.value
 
 
+@pytest.mark.parametrize("control, value", [("noise", 0.3), ("train_share", 0.5), ("dataset", "xor")])
+def test_changing_the_data_changes_the_picture(control, value):
+    """New points are drawn over the boundary (a regression: an opaque boundary once hid them)."""
+    p = pg.Playground()
+    before = bytes(p.image.value)
+    p.controls[control].value = value
+    assert bytes(p.image.value) != before
+
+
 def test_changing_the_data_or_the_network_starts_again_but_the_learning_rate_does_not():
     p = pg.Playground(draw=False)
     p.advance()
