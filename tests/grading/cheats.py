@@ -31,15 +31,17 @@ class Context:
 
     @property
     def functions(self):
-        from course_pkg.checks import engine
+        """The names the specs read that the release defines as functions (``def name(``)."""
+        import re
 
-        return sorted({s.name for s in self.specs.values() if isinstance(s, engine.Function)})
+        text = "\n".join(c.source for c in self.release.cells if c.cell_type == "code")
+        names = {n for s in self.specs.values() for n in getattr(s, "names", (s.name,))}
+        return sorted(n for n in names if re.search(rf"^\s*def {re.escape(n)}\(", text, re.M))
 
     @property
     def values(self):
-        from course_pkg.checks import engine
-
-        return sorted({s.name for s in self.specs.values() if not isinstance(s, engine.Function)})
+        names = {n for s in self.specs.values() for n in getattr(s, "names", (s.name,))}
+        return sorted(names - set(self.functions))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -497,12 +499,10 @@ for _name in FUNCS:
 def copy_reference(ctx):
     """Copy each spec's reference (its code object, and its source text) before anything is set."""
     lines = []
-    from course_pkg.checks import engine
-
     for spec in ctx.specs.values():
-        if not isinstance(spec, engine.Function):
+        ref = getattr(spec, "reference", None)
+        if not callable(ref) or spec.name not in ctx.functions:
             continue
-        ref = spec.reference
         module = getattr(ref, "__module__", "") or ""
         if module.startswith("course_pkg") and getattr(ref, "__name__", "<lambda>") != "<lambda>":
             lines.append((spec.name, module, ref.__name__))
