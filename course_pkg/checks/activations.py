@@ -165,7 +165,7 @@ TANH_DERIVATION = Derivation(
     first=symbolic.quotient_rule("exp(z) - exp(-z)", "exp(z) + exp(-z)"),
     first_text="the quotient rule applied to tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
     cases=_tanh_cases, numeric=_tanh_slope, forbid=_FORBID + (__name__,), min_steps=2,
-    reference=_tanh_lines,
+    reference=_tanh_lines, derivatives=(),  # tanh′(z) as a line would be the answer it asks for
     probes=(
         Probe("too_few_steps", wrong="one line", message="one line is not a derivation"),
         Probe("first_step", wrong="final form first", message="step 0 is already the final form"),

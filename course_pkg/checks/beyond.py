@@ -516,7 +516,7 @@ def _softmax_measured(z1, z2, z3):
 SOFTMAX = Formula(
     id="test_softmax_gradient", name="dc_dz2", display="∂c/∂z₂ (softmax + cross-entropy, target class 2)",
     expected=None, reference=_softmax_texts, forbid=FORBID, variables=("z1", "z2", "z3", "a1", "a2", "a3"),
-    cases=_softmax_cases, numeric=_softmax_measured,
+    cases=_softmax_cases, numeric=_softmax_measured, derivatives=(),
     tolerance=Tolerance("agreement with finite differences (relative 1e-5)", rtol=1e-5, atol=1e-7),
     definitions=(("a1", "exp(z1)/(exp(z1) + exp(z2) + exp(z3))"), ("a2", "exp(z2)/(exp(z1) + exp(z2) + exp(z3))"),
                  ("a3", "exp(z3)/(exp(z1) + exp(z2) + exp(z3))")),

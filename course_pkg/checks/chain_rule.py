@@ -162,7 +162,7 @@ _ITSELF = "That is the function itself; the exercise asks for its derivative."
 SIN_SQUARE = Formula(
     id="test_derivative_sin_square", name="answer_sin_square", display="d/dx sin(x²)",
     expected=None, reference=_sin_square, variables=_X, cases=_x_cases(0.3, 2.0, (2.0, 3.0)),
-    numeric=_slope(lambda x: np.sin(x * x), "x"), forbid=(__name__,),
+    numeric=_slope(lambda x: np.sin(x * x), "x"), forbid=(__name__,), derivatives=(),
     probes=(
         Probe("missing_inner_derivative", wrong="inner",
               message="You differentiated the outer function but did not multiply by the derivative of "
@@ -183,7 +183,7 @@ SIN_SQUARE = Formula(
 SOFTPLUS = Formula(
     id="test_derivative_softplus", name="answer_softplus", display="d/dx log(1 + eˣ)",
     expected=None, reference=_softplus, variables=_X, cases=_x_cases(0.3, 3.0, (8.0, 20.0)),
-    numeric=_slope(lambda x: np.logaddexp(0.0, x), "x"), forbid=(__name__,),
+    numeric=_slope(lambda x: np.logaddexp(0.0, x), "x"), forbid=(__name__,), derivatives=(),
     probes=(
         Probe("missing_inner_derivative", wrong="inner",
               message="That is only the outer link, 1/u at u = 1 + eˣ. Multiply by the inner link, du/dx."),
@@ -198,7 +198,7 @@ SOFTPLUS = Formula(
 )
 NEURON_COST = Formula(
     id="test_derivative_neuron_cost", name="answer_neuron_cost", display="dC/dθ for C = ½(tanh(θx) − y)²",
-    expected=None, reference=_neuron_cost, variables=("theta", "x", "y"), forbid=(__name__,),
+    expected=None, reference=_neuron_cost, variables=("theta", "x", "y"), forbid=(__name__,), derivatives=(),
     aliases=(("θ", "theta"),), cases=_neuron_cases,
     numeric=_slope(lambda theta, x, y: 0.5 * (np.tanh(theta * x) - y) ** 2, "theta"),
     format_hint="Write theta*x for z and tanh(theta*x) for a: the intermediate names are not part of the answer.",

@@ -324,6 +324,9 @@ class Formula:
     hint: str = ""
     forbid: tuple = ()
     reference: Optional[Callable] = None
+    #: Functions whose derivative may be typed with a prime (``σ′(z)``, ``tanh′``); None: the
+    #: symbolic checker's default (all it knows), ``()``: none, for a question that asks for one.
+    derivatives: Optional[tuple] = None
 
     @property
     def names(self):
@@ -356,6 +359,9 @@ class Derivation:
     probes: tuple = ()
     forbid: tuple = ()
     reference: Optional[Callable] = None
+    #: As for :class:`Formula`: ``()`` when the derivation is of a function whose primed name
+    #: would be the answer itself (``tanh′(z)`` as the last line of the tanh derivation).
+    derivatives: Optional[tuple] = None
 
     @property
     def names(self):
@@ -703,7 +709,7 @@ def _parse(text, spec):
 
     for letter, name in sorted(getattr(spec, "aliases", ()), key=lambda a: -len(a[0])):
         text = text.replace(letter, f" {name} ")
-    expr = _symbolic.parse_answer(text, variables=list(spec.variables))
+    expr = _symbolic.parse_answer(text, variables=list(spec.variables), derivatives=getattr(spec, "derivatives", None))
     if getattr(spec, "definitions", ()):
         symbols = {s.name: s for s in expr.free_symbols}
         defs = {symbols[name]: _symbolic.parse_answer(value, variables=list(spec.variables))
@@ -804,7 +810,7 @@ def _run_formula(spec, learner, rng):
         if named is not None:
             return named
     expected = _parse(expected_text(spec), spec)
-    verdict = _symbolic.equivalent(answer, expected, variables=list(spec.variables))
+    verdict = _symbolic.equivalent(answer, expected, variables=list(spec.variables), derivatives=spec.derivatives)
     if verdict.kind == "timeout":
         return _fail("timeout", f"{head}: {verdict.message}")
     if verdict.ok and numeric_ok:
@@ -864,7 +870,8 @@ def _run_derivation(spec, learner, rng):
         return _fail("too_few_steps", f"{spec.name} is empty: write the derivation, one line per string.")
     steps = list(steps)
     verdict = _symbolic.check_derivation(steps, variables=list(spec.variables), first=spec.first,
-                                         min_steps=spec.min_steps, max_steps=spec.max_steps)
+                                         min_steps=spec.min_steps, max_steps=spec.max_steps,
+                                         derivatives=spec.derivatives)
     if not verdict.ok:
         kind = _DERIVATION_KINDS.get(verdict.kind, "step")
         i = verdict.failed_step
