@@ -269,10 +269,10 @@ class Playground(Widget):
 
     def make_view(self):
         c = self.controls
-        rows = [
-            ipw.HBox([self.player.button, self.step_button, self.reset_button, c["lr"], c["batch_size"]]),
+        rows = [  # the data, the network, then how it trains (TensorFlow Playground's order)
             ipw.HBox([c["dataset"], c["noise"], c["train_share"]]),
             ipw.HBox([c["layers"], c["units"], c["activation"]]),
+            ipw.HBox([self.player.button, self.step_button, self.reset_button, c["lr"], c["batch_size"]]),
         ]
         return ipw.VBox([*rows, self.label, self.image])
 
