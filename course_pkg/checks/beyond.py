@@ -59,19 +59,6 @@ def _fail(kind, message, case=None):
     return Outcome(False, kind, message, case)
 
 
-def _raised(name, exc, where, case, what=""):
-    if exc.exc_type == "NotImplementedError":
-        if exc.message.isidentifier() and exc.message != "_backward":
-            stub = f"`{exc.message}`"  # the learner's function whose stub raised (topological_order)
-        else:
-            stub = what or f"`{name}`"
-        return _fail("not_written", f"{stub} is not written yet: replace `raise NotImplementedError()` "
-                                    "with your code", case)
-    if exc.exc_type == "ReferenceUsed":
-        return _fail("reference_used", exc.message, case)
-    return _fail("error", f"{where} raised {exc.exc_type}: {exc.message}", case)
-
-
 def _show(program):
     """A program as a formula a learner reads, e.g. ``y = tanh(u)  with  u = x·w``."""
     return "; ".join(f"{name} = {op}({', '.join(args)})" for name, op, args in program)
@@ -296,7 +283,7 @@ class Rules:
             except LearnerRaised as exc:
                 rule = (f"the backward rule of `{program[0][1]}`" if len(program) == 1
                         else "a backward rule of `Value`")
-                return _raised(self.name, exc, where, case.cls, rule)
+                return engine.learner_error(self.name, exc, where, case.cls, stub=rule)
             read = _read_run(got, program, inputs, where, case.cls)
             if isinstance(read, Outcome):
                 return read
@@ -399,7 +386,7 @@ class Topological:
             try:
                 got = learner.call(self.name, program, inputs)
             except LearnerRaised as exc:
-                return _raised(self.name, exc, where, case.cls, "`topological_order`")
+                return engine.learner_error(self.name, exc, where, case.cls, stub="`topological_order`")
             if not isinstance(got, (list, tuple)) or not all(isinstance(n, str) for n in got):
                 return _fail("type", f"{where}: topological_order should return a list of the Value nodes "
                              "(topological_names reads their labels).", case.cls)

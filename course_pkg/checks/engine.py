@@ -131,6 +131,7 @@ __all__ = [
     "parse_typed",
     "read_typed",
     "notebook_check",
+    "learner_error",
 ]
 
 _asarray = np.asarray
@@ -431,11 +432,22 @@ def run(spec, learner, *, hidden, seed=None):
     return outcome
 
 
-def _raised(spec, exc, where, case):
-    name = spec.name
+def learner_error(name, exc, where, case=None, stub=None):
+    """The :class:`Outcome` for learner code that raised ``exc`` (a :class:`LearnerRaised`).
+
+    The runner's own wording, for every spec kind (a notebook's spec module uses it for its own
+    kinds): an nbgrader stub is "not written yet", named by the learner's function whose stub
+    raised (unless it is a private helper such as a ``_backward`` closure), else by ``stub`` (e.g.
+    "the backward rule of `tanh`"), else by ``name``; a switched-off
+    reference is ``reference_used``; scalar-only code meeting an array is named; anything else
+    is an ``error`` that says where and what.
+    """
     if exc.exc_type == "NotImplementedError":
-        name = exc.message if exc.message.isidentifier() else name  # the stub that raised
-        return _fail("not_written", f"`{name}` is not written yet: replace `raise NotImplementedError()` "
+        # The learner's function whose stub raised; a private helper (a `_backward` closure) is not
+        # an exercise's name, so then the caller's description, or the function it called.
+        named = exc.message.isidentifier() and not exc.message.startswith("_")
+        which = f"`{exc.message}`" if named else (stub or f"`{name}`")
+        return _fail("not_written", f"{which} is not written yet: replace `raise NotImplementedError()` "
                                     "with your code", case)
     if exc.exc_type == "ReferenceUsed":
         return _fail("reference_used", exc.message, case)
@@ -603,7 +615,7 @@ def _run_function(spec, learner, rng):
         try:
             got = learner.call(spec.name, *case.args, **case.kwargs)
         except LearnerRaised as exc:
-            failure = _raised(spec, exc, where, case.cls)
+            failure = learner_error(spec.name, exc, where, case.cls)
         else:
             failure = _after_call(spec, learner, before, where, case)
             if failure is None:

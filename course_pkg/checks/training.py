@@ -97,16 +97,6 @@ def _fail(kind, message, case=None):
     return Outcome(False, kind, message, case)
 
 
-def _raised(name, exc, where, case):
-    if exc.exc_type == "NotImplementedError":
-        stub = exc.message if exc.message.isidentifier() else name
-        return _fail("not_written", f"`{stub}` is not written yet: replace `raise NotImplementedError()` "
-                                    "with your code", case)
-    if exc.exc_type == "ReferenceUsed":
-        return _fail("reference_used", exc.message, case)
-    return _fail("error", f"{where} raised {exc.exc_type}: {exc.message}", case)
-
-
 # ---------------------------------------------------------------------------------------------
 # sgd_update
 
@@ -201,7 +191,7 @@ class Batches:
         try:
             got = learner.call(self.name, m, batch_size, seed)
         except LearnerRaised as exc:
-            return _raised(self.name, exc, where, cls)
+            return engine.learner_error(self.name, exc, where, cls)
         if not isinstance(got, (list, tuple)):
             return _fail("type", f"{where} should return a list of arrays of row indices; it returned "
                          f"{'None' if got is None else getattr(got, 'type_name', type(got).__name__)}.", cls)
@@ -359,7 +349,7 @@ class Trains:
                 got = learner.call(self.name, X, Y, list(setup["sizes"]), setup["lr"], setup["epochs"],
                                    setup["batch_size"], seed)
             except LearnerRaised as exc:
-                return _raised(self.name, exc, where, case.cls)
+                return engine.learner_error(self.name, exc, where, case.cls)
             if learner.last_call().mutated:
                 return _fail("mutated", f"{where}: train modified X or Y; leave the data as it is.", case.cls)
             read = self._read(got, where, case.cls)
